@@ -6,7 +6,7 @@
 //! (`std::process::Child` has no `Drop`: a dropped child is neither killed nor reaped.)
 
 use std::io;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -161,6 +161,7 @@ pub fn demo(exe: impl AsRef<std::ffi::OsStr>) -> Command {
 mod tests {
     use super::*;
     use crate::proc;
+    use std::os::unix::process::ExitStatusExt;
 
     fn sh(script: &str) -> Command {
         let mut cmd = Command::new("sh");

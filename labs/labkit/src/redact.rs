@@ -72,6 +72,14 @@ impl Redactor {
         self
     }
 
+    /// Replace every match of a regex (for a value one test knows varies, such as a
+    /// user id) with `replacement`, which may use `$1`-style groups.
+    pub fn pattern(mut self, regex: &str, replacement: &str) -> Self {
+        self.literals
+            .push((regex.to_string(), replacement.to_string()));
+        self
+    }
+
     /// All rules as `(regex, replacement)` pairs, in the order they are applied.
     pub fn rules(&self) -> Vec<(String, String)> {
         let mut rules = self.literals.clone();
@@ -151,6 +159,14 @@ mod tests {
             .text("/a/b.c(1)", "EXE")
             .apply("run /a/b.c(1) not /a/bxc(1)");
         assert_eq!(redacted, "run [EXE] not /a/bxc(1)");
+    }
+
+    #[test]
+    fn patterns_may_use_groups() {
+        let redacted = Redactor::literals_only()
+            .pattern(r"uid=(\d+)", "uid=[UID]")
+            .apply("uid=1000 gid=1000");
+        assert_eq!(redacted, "uid=[UID] gid=1000");
     }
 
     #[test]

@@ -1,0 +1,51 @@
+//! Chapter 1 demo: rename this process with `prctl(PR_SET_NAME)`, like
+//! `process.title = …` in Node, then wait so that you can look at it from outside:
+//!
+//! ```sh
+//! cargo run -p lab-01 --bin set-title -- lab01-worker-long-title
+//! cat /proc/PID/comm; tr '\0' ' ' < /proc/PID/cmdline; ps -o pid,comm,args -p PID
+//! ```
+//!
+//! It exits when its standard input reaches end of file (Ctrl-D) or gets a line.
+
+use std::io::BufRead;
+
+use clap::Parser;
+use lab_01::title::{expected_comm, set_title};
+
+/// Set this process's kernel name (comm) and wait for a line on stdin.
+#[derive(Parser)]
+struct Args {
+    /// The new name; the kernel keeps its first 15 bytes.
+    title: String,
+}
+
+fn comm() -> String {
+    std::fs::read_to_string("/proc/self/comm")
+        .unwrap_or_default()
+        .trim_end()
+        .to_string()
+}
+
+fn main() {
+    let args = Args::parse();
+    println!("comm before: {}", comm());
+    if let Err(e) = set_title(&args.title) {
+        eprintln!("set-title: cannot set the title {:?}: {e}", args.title);
+        std::process::exit(1);
+    }
+    println!("comm after:  {}", comm());
+    println!(
+        "asked for:   {} ({} bytes, kernel keeps {:?})",
+        args.title,
+        args.title.len(),
+        expected_comm(&args.title)
+    );
+    println!(
+        "argv[0]:     {}",
+        std::env::args().next().unwrap_or_default()
+    );
+    println!("ready pid={}", std::process::id());
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+}
