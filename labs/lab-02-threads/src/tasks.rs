@@ -1,0 +1,103 @@
+//! Chapter 2: threads as the kernel sees them.
+//!
+//! To Linux a thread is a *task*, scheduled on its own, that shares the address space and
+//! the open files of the other tasks in its process. `/proc/self/task` has one entry per
+//! task, named by its thread id; `task/TID/comm` is its name (15 bytes at most, like a
+//! process name: the main thread's name *is* the process name).
+
+use std::fs;
+use std::io;
+use std::sync::Barrier;
+use std::thread;
+use std::time::{Duration, Instant};
+
+// ANCHOR: list
+/// The names of this process's threads, main thread first (its tid is the pid), then
+/// the others sorted by name.
+pub fn thread_names() -> io::Result<Vec<String>> {
+    let mut tasks = Vec::new();
+    for entry in fs::read_dir("/proc/self/task")? {
+        let entry = entry?;
+        let tid: u32 = entry.file_name().to_string_lossy().parse().unwrap_or(0);
+        match fs::read_to_string(entry.path().join("comm")) {
+            Ok(name) => tasks.push((tid != std::process::id(), name.trim_end().to_string())),
+            // The thread ended between read_dir and this read: it is no longer in the list.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    tasks.sort(); // `false` (the main thread) sorts first
+    Ok(tasks.into_iter().map(|(_, name)| name).collect())
+}
+// ANCHOR_END: list
+
+/// The thread list at three moments: before any worker exists, while every worker is
+/// parked on a barrier, and after all have been joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkReport {
+    pub before: Vec<String>,
+    pub parked: Vec<String>,
+    pub after: Vec<String>,
+}
+
+// ANCHOR: park
+/// Start one named thread per name, look at the thread list while they all wait on a
+/// barrier, then let them go and look again.
+pub fn park_named_threads(names: &[&str]) -> io::Result<ParkReport> {
+    let before = thread_names()?;
+    // Two meeting points: `started` tells main every worker runs (and has set its name,
+    // which a new thread does itself, early in its life); `finish` releases them.
+    let started = Barrier::new(names.len() + 1);
+    let finish = Barrier::new(names.len() + 1);
+    let parked = thread::scope(|s| {
+        for name in names {
+            thread::Builder::new()
+                .name(name.to_string())
+                .spawn_scoped(s, || {
+                    started.wait();
+                    finish.wait();
+                })?;
+        }
+        started.wait();
+        let parked = thread_names();
+        finish.wait();
+        parked
+    })?;
+    let after = wait_for_thread_count(before.len(), Duration::from_secs(10))?;
+    Ok(ParkReport {
+        before,
+        parked,
+        after,
+    })
+}
+// ANCHOR_END: park
+
+// ANCHOR: after_join
+/// The thread list once it is back to `count` threads. `join` returns as soon as the
+/// finished thread has cleared its thread-id word (the kernel does this early in the
+/// thread's exit), and its `/proc` entry goes away a moment later, so look until it has.
+fn wait_for_thread_count(count: usize, timeout: Duration) -> io::Result<Vec<String>> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let names = thread_names()?;
+        if names.len() <= count || Instant::now() > deadline {
+            return Ok(names);
+        }
+        thread::yield_now();
+    }
+}
+// ANCHOR_END: after_join
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_names_lists_the_calling_thread_by_name() {
+        // The test harness runs this test on a thread named after the test (cut to 15
+        // bytes), so that name is in the list.
+        let me = thread::current().name().unwrap().to_string();
+        let cut: String = me.bytes().take(15).map(char::from).collect();
+        assert!(thread_names().unwrap().contains(&cut));
+    }
+}
