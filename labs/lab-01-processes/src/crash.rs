@@ -5,7 +5,17 @@
 //! prints "thread 'main' panicked at …"), then the stack unwinds, running destructors, and
 //! a panic that leaves `main` ends the process with exit code 101.
 
+use std::any::Any;
 use std::panic::{self, PanicHookInfo};
+
+/// The message of a panic: `panic!("text")` carries a `&str`, `panic!("{x}")` a `String`.
+pub fn panic_message(payload: &dyn Any) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(not a string)".to_string())
+}
 
 // ANCHOR: hook
 /// Replace the default panic message with our own one-line report, the way a Node
@@ -13,7 +23,7 @@ use std::panic::{self, PanicHookInfo};
 /// panic, also one that `catch_unwind` will stop later.
 pub fn install_panic_hook() {
     panic::set_hook(Box::new(|info: &PanicHookInfo<'_>| {
-        let message = info.payload_as_str().unwrap_or("(not a string)");
+        let message = panic_message(info.payload());
         let place = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
@@ -29,13 +39,7 @@ pub fn install_panic_hook() {
 /// Run `work`, turning a panic into an `Err` with the panic's message: a boundary
 /// (a request handler, a job in a pool) that keeps one failure from ending the process.
 pub fn run_catching<T>(work: impl FnOnce() -> T + panic::UnwindSafe) -> Result<T, String> {
-    panic::catch_unwind(work).map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "(not a string)".to_string())
-    })
+    panic::catch_unwind(work).map_err(|payload| panic_message(&*payload))
 }
 // ANCHOR_END: catch
 

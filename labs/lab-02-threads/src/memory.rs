@@ -47,7 +47,7 @@ pub fn region_of(addr: usize) -> String {
 /// The calling thread and `workers` scoped threads each report the address of a local
 /// variable of their own and of one `Vec` that the calling thread allocated.
 pub fn sightings(workers: usize) -> Vec<Sighting> {
-    let shared = vec![1u64, 2, 3]; // on the heap; every thread borrows it
+    let shared: Vec<u64> = (1..=3).collect(); // on the heap; every thread borrows it
     let look = |name: String| {
         let local = black_box(0u64); // on the stack of the thread that runs this
         let local_addr = &local as *const u64 as usize;

@@ -136,10 +136,10 @@ impl Drop for ChildGuard {
         // live on in it. Linux hands out pids cyclically, so the group id is not reused by
         // a stranger in the moment between reaping and this drop.
         self.kill_group();
-        if self.status.is_none() {
-            if let Ok(status) = self.child.wait() {
-                self.status = Some(status);
-            }
+        if self.status.is_none()
+            && let Ok(status) = self.child.wait()
+        {
+            self.status = Some(status);
         }
     }
 }

@@ -25,6 +25,9 @@ struct Args {
     runs: usize,
 }
 
+/// A counting method: (threads, increments) -> the final value of the counter.
+type Counter = fn(usize, u64) -> u64;
+
 struct Row {
     method: &'static str,
     totals: Vec<u64>,
@@ -54,13 +57,16 @@ fn print_rows(rows: &[Row], exact: u64, baseline: &str) {
             .map(|b| time.as_secs_f64() / b.as_secs_f64())
             .unwrap_or(f64::NAN);
         println!(
-            "{:<22} {:>12} {:>7.1}% {:>10.1} ms  ({:.1}..{:.1}) {:>7.2}x",
+            "{:<22} {:>12} {:>7.1}% {:>10.1} ms  {:<15} {:>8.2}x",
             row.method,
             total,
             lost,
             time.as_secs_f64() * 1e3,
-            fastest.as_secs_f64() * 1e3,
-            slowest.as_secs_f64() * 1e3,
+            format!(
+                "({:.1}..{:.1})",
+                fastest.as_secs_f64() * 1e3,
+                slowest.as_secs_f64() * 1e3
+            ),
             ratio
         );
     }
@@ -121,7 +127,7 @@ fn main() {
         std::process::exit(2);
     }
     let exact = args.threads as u64 * args.increments;
-    let methods: [(&str, fn(usize, u64) -> u64); 3] = [
+    let methods: [(&str, Counter); 3] = [
         ("Mutex", count_with_mutex),
         ("AtomicU64::fetch_add", count_with_atomic),
         ("racy load + store", count_racy),
@@ -160,8 +166,8 @@ fn main() {
         kernel.trim()
     );
     println!(
-        "{:<22} {:>12} {:>8} {:>13}  {:<13} {:>8}",
-        "method", "median total", "lost", "median time", "(min..max)", "time"
+        "{:<22} {:>12} {:>8} {:>13}  {:<15} {:>9}",
+        "method", "median total", "lost", "median time", "(min..max)", "vs atomic"
     );
     print_rows(&rows, exact, "AtomicU64::fetch_add");
     match node_rows(&args) {
