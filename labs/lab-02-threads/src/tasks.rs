@@ -93,6 +93,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rust_keeps_the_full_name_while_the_kernel_keeps_15_bytes() {
+        let (rust_name, kernel_name) = thread::Builder::new()
+            .name("a-thread-with-a-long-name".to_string())
+            .spawn(|| {
+                // /proc/thread-self is the calling thread's own directory.
+                let comm = fs::read_to_string("/proc/thread-self/comm").unwrap();
+                (
+                    thread::current().name().map(str::to_string),
+                    comm.trim_end().to_string(),
+                )
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(rust_name.as_deref(), Some("a-thread-with-a-long-name"));
+        assert_eq!(kernel_name, "a-thread-with-a");
+    }
+
+    #[test]
     fn thread_names_lists_the_calling_thread_by_name() {
         // The test harness runs this test on a thread named after the test (cut to 15
         // bytes), so that name is in the list.
