@@ -1,32 +1,119 @@
-//! `cargo xtask`: project tasks that are not a lab.
+//! `cargo xtask`: the classroom tools of the Processes and Threads book.
 //!
-//! The classroom commands (`exercises`, `check`, `grade`) arrive with the classroom issue;
-//! until then this only explains itself, and refuses anything else with a clear error.
+//! - `exercises --out DIR`: the student edition, solutions cut out, tests kept.
+//! - `check`: every exercise region is noticed by a test, and the edition compiles.
+//! - `grade [--lab NN] [--json]`: a score table per lab, with a time-out per lab.
 
+mod check;
+mod exercises;
+mod grade;
+mod regions;
+mod runner;
+mod workspace;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-const HELP: &str = "\
-cargo xtask: project tasks for the Processes and Threads book
+use clap::{Parser, Subcommand};
 
-Usage: cargo xtask <COMMAND>
+/// Project tasks for the Processes and Threads book.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
 
-Commands:
-  (none yet) the classroom commands (exercises, check, grade) are planned and not built yet
-
-Options:
-  -h, --help  Print this help
-";
+#[derive(Subcommand)]
+enum Task {
+    /// Write the student edition: a copy of the project with every solution replaced by todo!().
+    Exercises {
+        /// Where to write it; must not exist or be empty.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Prove every exercise is graded: each cut region fails a test, the edition compiles.
+    Check {
+        /// Time-out for one lab's test run, in seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Run each lab's tests with a time-out and print a score table.
+    Grade {
+        /// Grade only this lab (a number like 5 or 05, or a package like lab-05).
+        #[arg(long, value_name = "NN")]
+        lab: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Time-out for one lab's test run, in seconds; a lab that takes longer scores zero.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("-h" | "--help" | "help") => {
-            print!("{HELP}");
-            ExitCode::SUCCESS
-        }
-        Some(other) => {
-            eprintln!("xtask: unknown command {other:?} (see `cargo xtask --help`)");
-            ExitCode::from(2)
+    let cli = Cli::parse();
+    let root = match workspace::find_root() {
+        Ok(root) => root,
+        Err(e) => return fail(&e.to_string()),
+    };
+    match cli.command {
+        Task::Exercises { out } => match exercises::write_edition(&root, &out) {
+            Ok(edition) => {
+                println!(
+                    "wrote the student edition to {}: {} files, {} exercise(s) cut",
+                    out.display(),
+                    edition.files,
+                    edition.exercises.len()
+                );
+                for ex in &edition.exercises {
+                    // Where the stub is in the edition: earlier cuts in the file removed lines.
+                    let removed: usize = edition
+                        .exercises
+                        .iter()
+                        .filter(|e| {
+                            e.region.file == ex.region.file && e.region.begin < ex.region.begin
+                        })
+                        .map(|e| e.region.end - e.region.begin)
+                        .sum();
+                    let line = ex.region.begin - removed;
+                    println!(
+                        "  {}  {}:{line}  {}",
+                        ex.id,
+                        ex.region.file.display(),
+                        ex.region.task
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        Task::Check { timeout } => match check::check(&root, Duration::from_secs(timeout)) {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        Task::Grade { lab, json, timeout } => {
+            match grade::grade(&root, lab.as_deref(), Duration::from_secs(timeout)) {
+                Ok(scores) if json => {
+                    println!("{}", grade::to_json(&scores));
+                    ExitCode::SUCCESS
+                }
+                Ok(scores) => {
+                    print!("{}", grade::table(&scores));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
         }
     }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("xtask: {message}");
+    ExitCode::FAILURE
 }

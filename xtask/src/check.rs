@@ -1,0 +1,110 @@
+//! `cargo xtask check`: proves every exercise is graded.
+//!
+//! In a scratch copy of the project (the working tree is never touched), with its own
+//! target directory under `target/xtask`:
+//! 1. every lab that has exercises passes its tests with all solutions in place;
+//! 2. the student edition (every region cut) compiles;
+//! 3. for each region alone: the lab still compiles with only that region cut, and at
+//!    least one of its tests fails. A region that no test notices is named with its file
+//!    and line, and the check fails.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::exercises::cut_files;
+use crate::runner::cargo_in;
+use crate::workspace::{Exercise, copy_files, exercises, project_files, write_cut};
+
+pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
+    let started = Instant::now();
+    let files = project_files(root).map_err(|e| format!("cannot list the project's files: {e}"))?;
+    let exercises = exercises(root, &files).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let work = root.join("target/xtask/check");
+    let scratch = work.join("project");
+    let target = work.join("target");
+    let _ = fs::remove_dir_all(&scratch);
+    copy_files(root, &scratch, &files).map_err(|e| format!("copying the project: {e}"))?;
+    let restore = |file: &Path| {
+        fs::copy(root.join(file), scratch.join(file))
+            .map(|_| ())
+            .map_err(|e| format!("{}: {e}", file.display()))
+    };
+    let mut packages: Vec<String> = exercises.iter().map(|e| e.lab.package()).collect();
+    packages.dedup();
+    let cargo = |args: &[&str], limit: Duration| {
+        cargo_in(&scratch, Some(&target), args, limit).map_err(|e| format!("cannot run cargo: {e}"))
+    };
+    let build_limit = Duration::from_secs(900);
+
+    // 1. All solutions in place: every test of those labs passes.
+    for package in &packages {
+        eprintln!("check: {package} passes with its solutions");
+        cargo(&["build", "-q", "-p", package, "--tests"], build_limit)?;
+        let run = cargo(&["test", "-q", "-p", package], timeout)?;
+        if !run.succeeded() {
+            return Err(format!(
+                "{package} fails even with every solution in place:\n{}",
+                run.tail(30)
+            ));
+        }
+    }
+
+    // 2. The student edition compiles.
+    eprintln!("check: the student edition compiles");
+    for file in cut_files(&exercises) {
+        let in_file: Vec<&Exercise> = exercises.iter().filter(|e| e.region.file == file).collect();
+        write_cut(root, &scratch, &file, &in_file)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    let run = cargo(&["build", "-q", "--workspace", "--tests"], build_limit)?;
+    if !run.succeeded() {
+        return Err(format!(
+            "the student edition does not compile:\n{}",
+            run.tail(30)
+        ));
+    }
+    for file in cut_files(&exercises) {
+        restore(&file)?;
+    }
+
+    // 3. Each region on its own is noticed by a test of its lab.
+    let mut unnoticed = Vec::new();
+    for ex in &exercises {
+        let place = format!("{}:{}", ex.region.file.display(), ex.region.begin);
+        eprintln!("check: exercise {} ({place})", ex.id);
+        write_cut(root, &scratch, &ex.region.file, &[ex]).map_err(|e| format!("{place}: {e}"))?;
+        let package = ex.lab.package();
+        let build = cargo(&["build", "-q", "-p", &package, "--tests"], build_limit)?;
+        if !build.succeeded() {
+            return Err(format!(
+                "exercise {} ({place}): the lab does not compile with it cut:\n{}",
+                ex.id,
+                build.tail(30)
+            ));
+        }
+        let run = cargo(&["test", "-q", "-p", &package, "--no-fail-fast"], timeout)?;
+        if run.succeeded() {
+            unnoticed.push(format!(
+                "{place}: exercise {} is not graded: every test of {package} passes without its solution",
+                ex.id
+            ));
+        }
+        restore(&ex.region.file)?;
+    }
+    if !unnoticed.is_empty() {
+        return Err(unnoticed.join("\n"));
+    }
+    Ok(format!(
+        "check: {} exercise region(s) in {} lab(s), each one failed a test when cut; the student edition compiles ({:.0?})",
+        exercises.len(),
+        packages.len(),
+        started.elapsed()
+    ))
+}
