@@ -12,6 +12,13 @@ fn proc_path(pid: u32, rest: &str) -> PathBuf {
     PathBuf::from(format!("/proc/{pid}/{rest}"))
 }
 
+/// Whether a read under `/proc` failed because the process or thread has ended: its
+/// entry vanished (ENOENT), or it is still listed while the task is already dead, and
+/// then reading its files fails with ESRCH.
+pub fn is_gone(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(nix::errno::Errno::ESRCH as i32)
+}
+
 /// The fields of `/proc/PID/stat` that the labs look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stat {
@@ -101,8 +108,12 @@ pub struct Thread {
     pub name: String,
 }
 
-/// The threads of a process, from `/proc/PID/task`, sorted by tid (the main thread's
-/// tid equals the pid, so it comes first).
+/// The threads of a process, from `/proc/PID/task`: the main thread first (its tid is
+/// the pid), then the others by tid. (Not simply by tid: ids wrap around at `pid_max`,
+/// so a thread started later can have a smaller tid than the main thread.)
+///
+/// Exact only while none of its threads exits: if the thread the kernel is listing exits
+/// mid-walk, the listing ends early. Read it while the threads are parked.
 pub fn threads(pid: u32) -> io::Result<Vec<Thread>> {
     let mut threads = Vec::new();
     for entry in fs::read_dir(proc_path(pid, "task"))? {
@@ -116,11 +127,11 @@ pub fn threads(pid: u32) -> io::Result<Vec<Thread>> {
                 tid,
                 name: name.trim_end().to_string(),
             }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) if is_gone(&e) => continue,
             Err(e) => return Err(e),
         }
     }
-    threads.sort_by_key(|t| t.tid);
+    threads.sort_by_key(|t| (t.tid != pid, t.tid));
     Ok(threads)
 }
 
@@ -135,8 +146,8 @@ pub fn fds(pid: u32) -> io::Result<Vec<(u32, String)>> {
         };
         match fs::read_link(entry.path()) {
             Ok(target) => fds.push((fd, target.to_string_lossy().into_owned())),
-            // The fd was closed between read_dir and read_link.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            // The fd was closed (or the process ended) between read_dir and read_link.
+            Err(e) if is_gone(&e) => continue,
             Err(e) => return Err(e),
         }
     }
