@@ -46,7 +46,13 @@ pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
     // 1. All solutions in place: every test of those labs passes.
     for package in &packages {
         eprintln!("check: {package} passes with its solutions");
-        cargo(&["build", "-q", "-p", package, "--tests"], build_limit)?;
+        let build = cargo(&["build", "-q", "-p", package, "--tests"], build_limit)?;
+        if !build.succeeded() {
+            return Err(format!(
+                "{package} does not compile with its solutions:\n{}",
+                build.tail(30)
+            ));
+        }
         let run = cargo(&["test", "-q", "-p", package], timeout)?;
         if !run.succeeded() {
             return Err(format!(
