@@ -12,20 +12,12 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::exercises::cut_files;
 use crate::runner::cargo_in;
-use crate::workspace::{Exercise, copy_files, exercises, project_files, write_cut};
+use crate::workspace::{copy_files, cut_files, load, write_all_cuts, write_cut};
 
 pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
     let started = Instant::now();
-    let files = project_files(root).map_err(|e| format!("cannot list the project's files: {e}"))?;
-    let exercises = exercises(root, &files).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+    let (files, exercises) = load(root)?;
     let work = root.join("target/xtask/check");
     let scratch = work.join("project");
     let target = work.join("target");
@@ -64,11 +56,8 @@ pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
 
     // 2. The student edition compiles.
     eprintln!("check: the student edition compiles");
-    for file in cut_files(&exercises) {
-        let in_file: Vec<&Exercise> = exercises.iter().filter(|e| e.region.file == file).collect();
-        write_cut(root, &scratch, &file, &in_file)
-            .map_err(|e| format!("{}: {e}", file.display()))?;
-    }
+    write_all_cuts(root, &scratch, &exercises)
+        .map_err(|e| format!("cutting the solutions: {e}"))?;
     let run = cargo(&["build", "-q", "--workspace", "--tests"], build_limit)?;
     if !run.succeeded() {
         return Err(format!(

@@ -11,7 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::regions::solution_lines;
-use crate::workspace::{Exercise, copy_files, exercises, project_files, write_cut};
+use crate::workspace::{Exercise, copy_files, load, write_all_cuts};
 
 /// What was written.
 #[derive(Debug)]
@@ -32,21 +32,11 @@ pub fn write_edition(root: &Path, out: &Path) -> Result<Edition, String> {
             out.display()
         ));
     }
-    let files = project_files(root).map_err(|e| format!("cannot list the project's files: {e}"))?;
-    let exercises = exercises(root, &files).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+    let (files, exercises) = load(root)?;
     fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let io_err = |e: io::Error| format!("writing the edition: {e}");
     copy_files(root, out, &files).map_err(io_err)?;
-    for file in cut_files(&exercises) {
-        let in_file: Vec<&Exercise> = exercises.iter().filter(|e| e.region.file == file).collect();
-        write_cut(root, out, &file, &in_file).map_err(io_err)?;
-    }
+    write_all_cuts(root, out, &exercises).map_err(io_err)?;
     let leaks = find_leaks(root, &files, &exercises, out).map_err(io_err)?;
     if !leaks.is_empty() {
         return Err(format!(
@@ -58,13 +48,6 @@ pub fn write_edition(root: &Path, out: &Path) -> Result<Edition, String> {
         files: files.len(),
         exercises,
     })
-}
-
-/// The files that hold at least one region, each once.
-pub fn cut_files(exercises: &[Exercise]) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = exercises.iter().map(|e| e.region.file.clone()).collect();
-    files.dedup();
-    files
 }
 
 /// Lines of the solutions that appear nowhere else in the project (so finding one in

@@ -183,3 +183,32 @@ pub fn write_cut(root: &Path, to: &Path, file: &Path, exercises: &[&Exercise]) -
         .collect();
     fs::write(to.join(file), regions::cut(&source, &cuts))
 }
+
+/// The project's files and its exercises, with any malformed markers as one message.
+pub fn load(root: &Path) -> Result<(Vec<PathBuf>, Vec<Exercise>), String> {
+    let files = project_files(root).map_err(|e| format!("cannot list the project's files: {e}"))?;
+    let exercises = exercises(root, &files).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok((files, exercises))
+}
+
+/// The files that hold at least one region, each once.
+pub fn cut_files(exercises: &[Exercise]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = exercises.iter().map(|e| e.region.file.clone()).collect();
+    files.dedup();
+    files
+}
+
+/// Write every file that holds regions into `to`, with all its regions cut.
+pub fn write_all_cuts(root: &Path, to: &Path, exercises: &[Exercise]) -> io::Result<()> {
+    for file in cut_files(exercises) {
+        let in_file: Vec<&Exercise> = exercises.iter().filter(|e| e.region.file == file).collect();
+        write_cut(root, to, &file, &in_file)?;
+    }
+    Ok(())
+}
