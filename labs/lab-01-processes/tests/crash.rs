@@ -10,12 +10,8 @@ fn transcript(exe: &str, args: &[&str]) -> String {
     let stdout = child.stdout_lines();
     let stderr = child.stderr_lines();
     let status = child.wait().unwrap();
-    let collect = |mut lines: labkit::LineReader| {
-        lines
-            .rest(labkit::child::DEFAULT_TIMEOUT)
-            .unwrap()
-            .join("\n")
-    };
+    let collect =
+        |mut lines: labkit::LineReader| lines.rest(labkit::DEFAULT_TIMEOUT).unwrap().join("\n");
     let command: Vec<&str> = std::iter::once(exe.rsplit('/').next().unwrap())
         .chain(args.iter().copied())
         .collect();

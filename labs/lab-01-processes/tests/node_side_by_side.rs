@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use lab_01::exit::describe;
-use labkit::{ChildGuard, Redactor, child::DEFAULT_TIMEOUT, demo, proc};
+use labkit::{ChildGuard, DEFAULT_TIMEOUT, Redactor, demo, proc};
 
 const NODE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/node");
 

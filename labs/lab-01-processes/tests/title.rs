@@ -4,7 +4,7 @@ use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 
-use labkit::{ChildGuard, Redactor, child::DEFAULT_TIMEOUT, demo, proc};
+use labkit::{ChildGuard, DEFAULT_TIMEOUT, Redactor, demo, proc};
 
 #[test]
 fn the_title_is_cut_to_15_bytes_and_argv0_is_the_parents_choice() {

@@ -61,7 +61,7 @@ fn bad_input_gets_a_clear_error_not_a_panic() {
         ChildGuard::spawn(demo(env!("CARGO_BIN_EXE_race")).args(["--runs", "0"])).unwrap();
     let mut stderr = child.stderr_lines();
     let status = child.wait().unwrap();
-    let lines = stderr.rest(labkit::child::DEFAULT_TIMEOUT).unwrap();
+    let lines = stderr.rest(labkit::DEFAULT_TIMEOUT).unwrap();
     assert_eq!(status.code(), Some(2));
     assert_eq!(lines, ["race: --runs and --threads must be at least 1"]);
 }

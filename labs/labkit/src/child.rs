@@ -15,11 +15,8 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
+use crate::DEFAULT_TIMEOUT;
 use crate::lines::LineReader;
-
-/// How long [`ChildGuard::wait`] waits before it calls a child hung: generous, because it
-/// only exists to turn a hang into a failure.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A child process in its own process group, killed (with its group) and reaped on drop.
 #[derive(Debug)]

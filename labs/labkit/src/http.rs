@@ -7,10 +7,8 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
 
-/// Read and write time-out for one request: only there to turn a hang into an error.
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+use crate::DEFAULT_TIMEOUT;
 
 /// A parsed response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +48,9 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> io::R
 /// Write raw bytes (a request, or garbage on purpose), then read everything the server
 /// sends until it closes the connection.
 pub fn send_raw(addr: SocketAddr, bytes: &[u8]) -> io::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
+    let mut stream = TcpStream::connect_timeout(&addr, DEFAULT_TIMEOUT)?;
+    stream.set_read_timeout(Some(DEFAULT_TIMEOUT))?;
+    stream.set_write_timeout(Some(DEFAULT_TIMEOUT))?;
     stream.write_all(bytes)?;
     // Half-close: tell the server we have nothing more to send.
     stream.shutdown(std::net::Shutdown::Write)?;

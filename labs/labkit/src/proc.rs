@@ -101,6 +101,92 @@ pub fn cmdline(pid: u32) -> io::Result<Vec<String>> {
         .collect())
 }
 
+/// `/proc/PID/status`: the process's attributes as `Name:\tvalue` lines (proc(5)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    fields: Vec<(String, String)>,
+}
+
+impl Status {
+    /// Parse the text of a `status` file. Lines without a colon are skipped.
+    pub fn parse(text: &str) -> Status {
+        Status {
+            fields: text
+                .lines()
+                .filter_map(|line| line.split_once(':'))
+                .map(|(name, value)| (name.to_string(), value.trim().to_string()))
+                .collect(),
+        }
+    }
+
+    /// The value of a field, such as `State` (`S (sleeping)`) or `Threads`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn number(&self, name: &str, radix: u32) -> io::Result<u64> {
+        let bad = |what: &str| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("status: {name}: {what}"),
+            )
+        };
+        let value = self.get(name).ok_or_else(|| bad("missing"))?;
+        let digits = value.split_whitespace().next().unwrap_or("");
+        u64::from_str_radix(digits, radix).map_err(|_| bad("not a number"))
+    }
+
+    /// `Threads:`: how many threads the process has.
+    pub fn threads(&self) -> io::Result<u64> {
+        self.number("Threads", 10)
+    }
+
+    /// `VmRSS:` in KiB: memory resident in RAM now. `None` for a process with no memory
+    /// of its own (a zombie, a kernel thread).
+    pub fn vm_rss_kib(&self) -> Option<u64> {
+        self.number("VmRSS", 10).ok()
+    }
+
+    /// A signal mask: `SigCgt` (caught by a handler), `SigIgn` (ignored), `SigBlk`
+    /// (blocked by this thread), `SigPnd` (pending for this thread), `ShdPnd` (pending
+    /// for the process). Bit N-1 stands for signal N.
+    pub fn signal_mask(&self, name: &str) -> io::Result<u64> {
+        self.number(name, 16)
+    }
+}
+
+/// Read `/proc/PID/status` (the main thread's view for per-thread fields such as
+/// `SigBlk`; `/proc/PID/task/TID/status` has each thread's).
+pub fn status(pid: u32) -> io::Result<Status> {
+    Ok(Status::parse(&fs::read_to_string(proc_path(
+        pid, "status",
+    ))?))
+}
+
+/// Read `/proc/PID/task/TID/status`: one thread's view (its own blocked and pending
+/// signals).
+pub fn thread_status(pid: u32, tid: u32) -> io::Result<Status> {
+    Ok(Status::parse(&fs::read_to_string(proc_path(
+        pid,
+        &format!("task/{tid}/status"),
+    ))?))
+}
+
+/// The signals in a mask from `status`, by name (`SIGPIPE`), lowest number first;
+/// real-time signals as `SIGRT32` and up (glibc keeps 32 and 33 for itself).
+pub fn signal_names(mask: u64) -> Vec<String> {
+    (1..=64i32)
+        .filter(|n| mask & (1u64 << (n - 1)) != 0)
+        .map(|n| match nix::sys::signal::Signal::try_from(n) {
+            Ok(signal) => signal.as_str().to_string(),
+            Err(_) => format!("SIGRT{n}"),
+        })
+        .collect()
+}
+
 /// One thread of a process: its thread id and its name from `task/TID/comm`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Thread {
@@ -253,5 +339,47 @@ mod tests {
         let err = stat(u32::MAX - 1).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(!is_alive(u32::MAX - 1));
+    }
+
+    #[test]
+    fn status_parse_reads_counts_sizes_and_masks() {
+        let text = "Name:\tworker\nState:\tS (sleeping)\nThreads:\t5\nVmRSS:\t    2048 kB\n\
+                    SigIgn:\t0000000000001000\nSigCgt:\t0000000180000440\n";
+        let status = Status::parse(text);
+        assert_eq!(status.get("State"), Some("S (sleeping)"));
+        assert_eq!(status.threads().unwrap(), 5);
+        assert_eq!(status.vm_rss_kib(), Some(2048));
+        let ignored = status.signal_mask("SigIgn").unwrap();
+        assert_eq!(signal_names(ignored), ["SIGPIPE"]);
+        let caught = status.signal_mask("SigCgt").unwrap();
+        assert_eq!(
+            signal_names(caught),
+            ["SIGBUS", "SIGSEGV", "SIGRT32", "SIGRT33"]
+        );
+        assert!(
+            status.signal_mask("SigBlk").is_err(),
+            "a missing field is an error"
+        );
+        assert_eq!(Status::parse("VmRSS:\n").vm_rss_kib(), None);
+    }
+
+    #[test]
+    fn status_of_this_process_shows_what_std_did_before_main() {
+        // Rust's std ignores SIGPIPE before main and catches SIGSEGV and SIGBUS for its
+        // stack-overflow message; libtest does not change either.
+        let status = status(std::process::id()).unwrap();
+        let ignored = signal_names(status.signal_mask("SigIgn").unwrap());
+        assert!(ignored.contains(&"SIGPIPE".to_string()), "{ignored:?}");
+        let caught = signal_names(status.signal_mask("SigCgt").unwrap());
+        for name in ["SIGSEGV", "SIGBUS"] {
+            assert!(caught.contains(&name.to_string()), "{caught:?}");
+        }
+        assert!(
+            status.threads().unwrap() >= 2,
+            "libtest runs tests on threads"
+        );
+        assert!(status.vm_rss_kib().unwrap() > 0);
+        let me = std::process::id();
+        assert!(thread_status(me, me).unwrap().get("SigBlk").is_some());
     }
 }

@@ -7,11 +7,17 @@
 //!    the test". Replacing a known pid by `[CHILD]` rather than by a generic `[PID]`
 //!    keeps the relationship in the snapshot: a line `ppid: [TEST]` proves the child's
 //!    parent is the test process.
-//! 2. **The standard set** of patterns, for whatever is left: `pid=123`, `port 4000`,
+//! 2. **Numbered patterns**, for values that vary but whose sameness matters: every
+//!    distinct address gets its own number in order of first appearance, so
+//!    `[HEAP-1]` seen by two threads is visibly the *same* address, and `[STACK-2]` a
+//!    different one.
+//! 3. **The standard set** of patterns, for whatever is left: `pid=123`, `port 4000`,
 //!    `1.25ms`, `/tmp/.tmpAbC123`, `pipe:[98765]`.
 //!
 //! The same rules feed insta (through [`Redactor::settings`]) and plain strings (through
 //! [`Redactor::apply`]), so the unit tests below check exactly what the snapshots see.
+//! Numbering needs to see the whole text at once, which an insta filter cannot: with
+//! numbered rules, redact with [`Redactor::apply`] and bind [`Redactor::plain_settings`].
 
 use regex::Regex;
 
@@ -40,6 +46,7 @@ pub const STANDARD_FILTERS: &[(&str, &str)] = &[
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     literals: Vec<(String, String)>,
+    numbered: Vec<(String, String)>,
     use_standard: bool,
 }
 
@@ -48,6 +55,7 @@ impl Redactor {
     pub fn new() -> Self {
         Redactor {
             literals: Vec::new(),
+            numbered: Vec::new(),
             use_standard: true,
         }
     }
@@ -80,6 +88,15 @@ impl Redactor {
         self
     }
 
+    /// Replace each distinct match of `regex` with `[NAME-1]`, `[NAME-2]`, … numbered in
+    /// order of first appearance; the same value always gets the same number. Applied
+    /// after the named literals and before the standard set; only [`Redactor::apply`]
+    /// can number (see the module header).
+    pub fn numbered(mut self, regex: &str, name: &str) -> Self {
+        self.numbered.push((regex.to_string(), name.to_string()));
+        self
+    }
+
     /// All rules as `(regex, replacement)` pairs, in the order they are applied.
     pub fn rules(&self) -> Vec<(String, String)> {
         let mut rules = self.literals.clone();
@@ -93,14 +110,41 @@ impl Redactor {
         rules
     }
 
-    /// Apply the rules to a string, exactly as the insta settings would.
+    /// Apply the rules to a string: the literals, the numbered patterns, then the
+    /// standard set, exactly as the insta settings would (which cannot number).
     pub fn apply(&self, text: &str) -> String {
-        self.rules().iter().fold(text.to_string(), |acc, (re, to)| {
+        let replace = |acc: String, (re, to): &(String, String)| {
             Regex::new(re)
                 .expect("redaction patterns are valid regexes")
                 .replace_all(&acc, to.as_str())
                 .into_owned()
-        })
+        };
+        let text = self.literals.iter().fold(text.to_string(), replace);
+        let text = self.numbered.iter().fold(text, |acc, (re, name)| {
+            let re = Regex::new(re).expect("redaction patterns are valid regexes");
+            let mut seen: Vec<String> = Vec::new();
+            re.replace_all(&acc, |caps: &regex::Captures<'_>| {
+                let value = caps[0].to_string();
+                let n = match seen.iter().position(|v| *v == value) {
+                    Some(i) => i + 1,
+                    None => {
+                        seen.push(value);
+                        seen.len()
+                    }
+                };
+                format!("[{name}-{n}]")
+            })
+            .into_owned()
+        });
+        if !self.use_standard {
+            return text;
+        }
+        STANDARD_FILTERS
+            .iter()
+            .map(|(re, to)| (re.to_string(), to.to_string()))
+            .collect::<Vec<_>>()
+            .iter()
+            .fold(text, replace)
     }
 
     /// insta settings with these rules as filters, the expression omitted from the
@@ -108,13 +152,27 @@ impl Redactor {
     /// calling test crate's `tests/snapshots` folder.
     ///
     /// Use it as `let _guard = redactor.settings().bind_to_scope();`.
+    ///
+    /// Panics if the redactor has numbered rules: insta filters cannot number, so such a
+    /// text must go through [`Redactor::apply`] first.
     pub fn settings(&self) -> insta::Settings {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_omit_expression(true);
-        settings.set_prepend_module_to_snapshot(false);
+        assert!(
+            self.numbered.is_empty(),
+            "numbered rules need Redactor::apply before the snapshot (with plain_settings)"
+        );
+        let mut settings = Redactor::plain_settings();
         for (re, to) in self.rules() {
             settings.add_filter(&re, to);
         }
+        settings
+    }
+
+    /// insta settings with no filters, for a text already redacted with
+    /// [`Redactor::apply`]: the expression omitted from the header, no module prefix.
+    pub fn plain_settings() -> insta::Settings {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_omit_expression(true);
+        settings.set_prepend_module_to_snapshot(false);
         settings
     }
 }
@@ -167,6 +225,25 @@ mod tests {
             .pattern(r"uid=(\d+)", "uid=[UID]")
             .apply("uid=1000 gid=1000");
         assert_eq!(redacted, "uid=[UID] gid=1000");
+    }
+
+    #[test]
+    fn numbered_patterns_keep_sameness_visible() {
+        let text = "t1 heap 0x5a00 stack 0x7f10\nt2 heap 0x5a00 stack 0x7f20\nt3 stack 0x7f10";
+        let redacted = Redactor::new()
+            .numbered(r"0x5a[0-9a-f]+", "HEAP")
+            .numbered(r"0x7f[0-9a-f]+", "STACK")
+            .apply(text);
+        assert_eq!(
+            redacted,
+            "t1 heap [HEAP-1] stack [STACK-1]\nt2 heap [HEAP-1] stack [STACK-2]\nt3 stack [STACK-1]"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "numbered rules need Redactor::apply")]
+    fn settings_refuse_numbered_rules() {
+        let _ = Redactor::new().numbered("x", "X").settings();
     }
 
     #[test]
