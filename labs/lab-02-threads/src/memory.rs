@@ -4,58 +4,91 @@
 //! the same code. Each thread gets its own stack, a separate region of that address space
 //! that holds its local variables. `/proc/self/maps` lists the regions; the main thread's
 //! stack is the one marked `[stack]`, the stacks of other threads are anonymous mappings
-//! that the thread library made for them.
+//! that the thread library (glibc) made for them, each with an inaccessible guard page
+//! just below it: a thread that runs off the end of its stack touches the guard and gets
+//! SIGSEGV instead of silently writing over its neighbour.
 
 use std::fs;
 use std::hint::black_box;
+use std::sync::Barrier;
 use std::thread;
+
+/// One line of `/proc/self/maps`: an address range, its permissions (`rw-p`, `---p`)
+/// and its name (`[stack]`, `[heap]`, a file, or `anonymous`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub start: usize,
+    pub end: usize,
+    pub perms: String,
+    pub name: String,
+}
+
+impl Region {
+    /// The size in KiB.
+    pub fn kib(&self) -> usize {
+        (self.end - self.start) / 1024
+    }
+}
+
+/// All regions of this process's address space, lowest address first.
+pub fn regions() -> Vec<Region> {
+    let maps = fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    maps.lines()
+        .filter_map(|line| {
+            // "start-end perms offset dev inode [name]", addresses in hex.
+            let mut fields = line.split_whitespace();
+            let (start, end) = fields.next()?.split_once('-')?;
+            Some(Region {
+                start: usize::from_str_radix(start, 16).ok()?,
+                end: usize::from_str_radix(end, 16).ok()?,
+                perms: fields.next()?.to_string(),
+                name: fields.nth(3).unwrap_or("anonymous").to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The region that contains `addr`, if any.
+pub fn region_of(addr: usize) -> Option<Region> {
+    regions()
+        .into_iter()
+        .find(|r| (r.start..r.end).contains(&addr))
+}
+
+/// The region that ends exactly where `region` starts (for a thread stack: its guard).
+pub fn region_below(region: &Region) -> Option<Region> {
+    regions().into_iter().find(|r| r.end == region.start)
+}
 
 /// Where one thread found its own local variable and the shared data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sighting {
     pub thread: String,
     pub local_addr: usize,
-    pub local_region: String,
+    pub local_region: Option<Region>,
+    /// The region just below the local's region (a worker's guard page).
+    pub below_local: Option<Region>,
     pub shared_addr: usize,
-    pub shared_region: String,
-}
-
-/// The name `/proc/self/maps` gives the region that contains `addr`: `[stack]`,
-/// `[heap]`, a file path, or `anonymous` when the region has no name.
-pub fn region_of(addr: usize) -> String {
-    let maps = fs::read_to_string("/proc/self/maps").unwrap_or_default();
-    for line in maps.lines() {
-        // "start-end perms offset dev inode [name]", addresses in hex.
-        let mut fields = line.split_whitespace();
-        let Some((start, end)) = fields.next().and_then(|r| r.split_once('-')) else {
-            continue;
-        };
-        let (Ok(start), Ok(end)) = (
-            usize::from_str_radix(start, 16),
-            usize::from_str_radix(end, 16),
-        ) else {
-            continue;
-        };
-        if (start..end).contains(&addr) {
-            return fields.nth(4).unwrap_or("anonymous").to_string();
-        }
-    }
-    "unmapped".to_string()
+    pub shared_region: Option<Region>,
 }
 
 // ANCHOR: sightings
 /// The calling thread and `workers` scoped threads each report the address of a local
-/// variable of their own and of one `Vec` that the calling thread allocated.
+/// variable of their own and of one `Vec` that the calling thread allocated. The workers
+/// look while all of them are alive (a barrier), so each is on a stack of its own.
 pub fn sightings(workers: usize) -> Vec<Sighting> {
     let shared: Vec<u64> = (1..=3).collect(); // on the heap; every thread borrows it
+    let all_started = Barrier::new(workers);
     let look = |name: String| {
         let local = black_box(0u64); // on the stack of the thread that runs this
         let local_addr = &local as *const u64 as usize;
         let shared_addr = shared.as_ptr() as usize;
+        let local_region = region_of(local_addr);
         Sighting {
             thread: name,
             local_addr,
-            local_region: region_of(local_addr),
+            below_local: local_region.as_ref().and_then(region_below),
+            local_region,
             shared_addr,
             shared_region: region_of(shared_addr),
         }
@@ -63,7 +96,13 @@ pub fn sightings(workers: usize) -> Vec<Sighting> {
     let mut seen = vec![look("main".to_string())];
     thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
-            .map(|i| s.spawn(move || look(format!("worker-{i}"))))
+            .map(|i| {
+                let (look, all_started) = (&look, &all_started);
+                s.spawn(move || {
+                    all_started.wait();
+                    look(format!("worker-{i}"))
+                })
+            })
             .collect();
         seen.extend(handles.into_iter().map(|h| h.join().unwrap()));
     });
@@ -71,16 +110,37 @@ pub fn sightings(workers: usize) -> Vec<Sighting> {
 }
 // ANCHOR_END: sightings
 
-/// Two facts about a set of sightings: every thread saw the shared data at one address,
-/// and no two threads had their local variable at the same address.
-pub fn shared_heap_own_stacks(seen: &[Sighting]) -> (bool, bool) {
+/// What a set of sightings shows, as facts the demo prints and the tests check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Every thread saw the shared `Vec` at one and the same address.
+    pub one_shared_address: bool,
+    /// No two threads had their local variable at the same address.
+    pub own_locals: bool,
+    /// The smallest distance between two workers' locals, in bytes (`None` with fewer
+    /// than two workers).
+    pub closest_workers: Option<usize>,
+}
+
+/// Work out the [`Layout`] of a set of sightings.
+pub fn layout(seen: &[Sighting]) -> Layout {
     let one_shared_address = seen
         .windows(2)
         .all(|w| w[0].shared_addr == w[1].shared_addr);
     let mut locals: Vec<usize> = seen.iter().map(|s| s.local_addr).collect();
     locals.sort();
     locals.dedup();
-    (one_shared_address, locals.len() == seen.len())
+    let mut workers: Vec<usize> = seen
+        .iter()
+        .filter(|s| s.thread != "main")
+        .map(|s| s.local_addr)
+        .collect();
+    workers.sort();
+    Layout {
+        one_shared_address,
+        own_locals: locals.len() == seen.len(),
+        closest_workers: workers.windows(2).map(|w| w[1] - w[0]).min(),
+    }
 }
 
 #[cfg(test)]
@@ -91,13 +151,23 @@ mod tests {
     fn threads_share_the_heap_but_not_their_stacks() {
         let seen = sightings(3);
         assert_eq!(seen.len(), 4);
-        assert_eq!(shared_heap_own_stacks(&seen), (true, true), "{seen:#?}");
+        let layout = layout(&seen);
+        assert!(layout.one_shared_address, "{seen:#?}");
+        assert!(layout.own_locals, "{seen:#?}");
+        // Default Rust thread stacks are 2 MiB, so live stacks are at least that far apart.
+        assert!(layout.closest_workers.unwrap() >= 2 << 20, "{seen:#?}");
     }
 
     #[test]
-    fn region_of_names_what_it_can() {
+    fn region_of_finds_the_mapping_of_an_address() {
+        // A test runs on a thread of the harness, whose allocations may come from one of
+        // glibc's per-thread arenas (an anonymous mapping) rather than `[heap]`: check
+        // only what holds for both.
         let on_heap = Box::new(7u64);
-        assert_eq!(region_of(&*on_heap as *const u64 as usize), "[heap]");
-        assert_eq!(region_of(0), "unmapped");
+        let addr = &*on_heap as *const u64 as usize;
+        let region = region_of(addr).unwrap();
+        assert!(region.start <= addr && addr < region.end, "{region:?}");
+        assert_eq!(region.perms, "rw-p");
+        assert_eq!(region_of(0), None);
     }
 }

@@ -1,9 +1,13 @@
 //! Chapter 2 demo: named threads parked on a barrier, seen in `/proc/self/task`.
 //!
 //! `cargo run -p lab-02 --bin parked -- --workers 3`
+//! `cargo run -p lab-02 --bin parked -- --hold` keeps them parked until you press Enter,
+//! so that you can look at them from another terminal (`ps -T -p PID`).
+
+use std::io::{BufRead, Write};
 
 use clap::Parser;
-use lab_02::tasks::park_named_threads;
+use lab_02::thread_list::park_named_threads;
 
 /// Start named threads, list the process's threads while they wait, then again after.
 #[derive(Parser)]
@@ -11,6 +15,10 @@ struct Args {
     /// How many numbered workers to start (besides one with a long name).
     #[arg(long, default_value_t = 3)]
     workers: usize,
+    /// While the threads are parked, print `ready pid=N` and wait for a line (Enter) or
+    /// the end of stdin before letting them go.
+    #[arg(long)]
+    hold: bool,
 }
 
 fn show(moment: &str, names: &[String]) {
@@ -26,7 +34,17 @@ fn main() {
     // Longer than the kernel's 15 bytes: Rust keeps the full name, /proc shows the cut.
     names.push("a-thread-with-a-long-name".to_string());
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    match park_named_threads(&names) {
+    let hold = || {
+        if args.hold {
+            println!(
+                "ready pid={}: threads parked; press Enter to let them go",
+                std::process::id()
+            );
+            std::io::stdout().flush().ok();
+            std::io::stdin().lock().read_line(&mut String::new()).ok();
+        }
+    };
+    match park_named_threads(&names, hold) {
         Ok(report) => {
             show("before spawning", &report.before);
             show("while parked on the barrier", &report.parked);

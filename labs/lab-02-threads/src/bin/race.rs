@@ -1,37 +1,62 @@
-//! Chapter 2 experiment: the three counters measured side by side, and the same race in
+//! Chapter 2 experiment: the counters measured side by side, and the same race in
 //! Node.js (worker threads on a SharedArrayBuffer) when `node` is on PATH.
 //!
 //! `cargo run --release -p lab-02 --bin race -- --threads 4 --increments 1000000 --runs 7`
 //!
 //! Method: each run starts `threads` scoped threads that each add 1 `increments` times;
 //! the methods take turns within every run (A/B interleaved) so that a noisy neighbour
-//! slows all of them alike; the table shows medians over the runs and the time of each
-//! method relative to the atomic counter of the same runtime.
+//! slows all of them alike; the table shows medians over the runs, the fastest and the
+//! slowest run, the context switches of the whole process during a run (from
+//! `getrusage`: voluntary = a thread went to sleep, e.g. on a futex; involuntary = the
+//! scheduler preempted it), and the time relative to the atomic counter of the same
+//! runtime. `--json` prints the same as one JSON document.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use lab_02::counter::{count_racy, count_with_atomic, count_with_mutex};
+use lab_02::counter::{
+    count_racy, count_sharded, count_sharded_unpadded, count_with_atomic, count_with_mutex,
+};
+use nix::libc::c_long;
+use nix::sys::resource::{UsageWho, getrusage};
+use serde_json::json;
 
-/// Measure the shared counter: Mutex, atomic add, racy load+store (and Node.js).
+/// Measure the shared counter: Mutex, atomic add, racy load+store, sharded (and Node.js).
 #[derive(Parser)]
 struct Args {
+    /// Threads that count at the same time.
     #[arg(long, default_value_t = 4)]
     threads: usize,
+    /// Increments per thread.
     #[arg(long, default_value_t = 1_000_000)]
     increments: u64,
+    /// Runs per method (the table shows the median).
     #[arg(long, default_value_t = 7)]
     runs: usize,
+    /// Print one JSON document instead of the table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// A counting method: (threads, increments) -> the final value of the counter.
 type Counter = fn(usize, u64) -> u64;
 
+#[derive(Default)]
 struct Row {
     method: &'static str,
     totals: Vec<u64>,
     times: Vec<Duration>,
+    /// Context switches of the process during each run; empty for Node.
+    switches: Vec<Switches>,
+}
+
+/// Context switches counted by `getrusage`: voluntary (a thread went to sleep) and
+/// involuntary (the scheduler preempted it).
+#[derive(Clone, Copy, Default)]
+struct Switches {
+    voluntary: c_long,
+    involuntary: c_long,
 }
 
 fn median<T: Copy + Ord>(values: &[T]) -> T {
@@ -40,36 +65,80 @@ fn median<T: Copy + Ord>(values: &[T]) -> T {
     sorted[sorted.len() / 2]
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn lost_percent(row: &Row, exact: u64) -> f64 {
+    let total = median(&row.totals);
+    100.0 * (exact - total.min(exact)) as f64 / exact.max(1) as f64
+}
+
+fn ratio(row: &Row, base: Option<&Row>) -> Option<f64> {
+    base.map(|b| ms(median(&row.times)) / ms(median(&b.times)))
+}
+
+/// The median of each kind of context switch over a row's runs.
+fn switches(row: &Row) -> Option<Switches> {
+    if row.switches.is_empty() {
+        return None;
+    }
+    let voluntary: Vec<c_long> = row.switches.iter().map(|s| s.voluntary).collect();
+    let involuntary: Vec<c_long> = row.switches.iter().map(|s| s.involuntary).collect();
+    Some(Switches {
+        voluntary: median(&voluntary),
+        involuntary: median(&involuntary),
+    })
+}
+
 fn print_rows(rows: &[Row], exact: u64, baseline: &str) {
-    let base = rows
-        .iter()
-        .find(|r| r.method == baseline)
-        .map(|r| median(&r.times));
+    let base = rows.iter().find(|r| r.method == baseline);
     for row in rows {
-        let total = median(&row.totals);
-        let time = median(&row.times);
         let (fastest, slowest) = (
-            row.times.iter().min().unwrap(),
-            row.times.iter().max().unwrap(),
+            row.times.iter().min().copied().unwrap_or_default(),
+            row.times.iter().max().copied().unwrap_or_default(),
         );
-        let lost = 100.0 * (exact - total.min(exact)) as f64 / exact as f64;
-        let ratio = base
-            .map(|b| time.as_secs_f64() / b.as_secs_f64())
-            .unwrap_or(f64::NAN);
+        let switches = match switches(row) {
+            Some(s) => format!("{}/{}", s.voluntary, s.involuntary),
+            None => "-".to_string(),
+        };
         println!(
-            "{:<22} {:>12} {:>7.1}% {:>10.1} ms  {:<15} {:>8.2}x",
+            "{:<24} {:>12} {:>6.1}% {:>9.1} ms  {:<15} {:>13} {:>8.2}x",
             row.method,
-            total,
-            lost,
-            time.as_secs_f64() * 1e3,
-            format!(
-                "({:.1}..{:.1})",
-                fastest.as_secs_f64() * 1e3,
-                slowest.as_secs_f64() * 1e3
-            ),
-            ratio
+            median(&row.totals),
+            lost_percent(row, exact),
+            ms(median(&row.times)),
+            format!("({:.1}..{:.1})", ms(fastest), ms(slowest)),
+            switches,
+            ratio(row, base).unwrap_or(f64::NAN),
         );
     }
+}
+
+fn json_rows(rows: &[Row], exact: u64, baseline: &str) -> Vec<serde_json::Value> {
+    let base = rows.iter().find(|r| r.method == baseline);
+    rows.iter()
+        .map(|row| {
+            let mut value = json!({
+                "name": row.method,
+                "unit": "ms",
+                "median": ms(median(&row.times)),
+                "min": ms(row.times.iter().min().copied().unwrap_or_default()),
+                "max": ms(row.times.iter().max().copied().unwrap_or_default()),
+                "runs": row.times.len(),
+                "median_total": median(&row.totals),
+                "exact_total": exact,
+                "lost_percent": lost_percent(row, exact),
+                "vs_baseline": ratio(row, base),
+                "baseline": baseline,
+            });
+            if let Some(s) = switches(row) {
+                value["voluntary_switches"] = json!(s.voluntary);
+                value["involuntary_switches"] = json!(s.involuntary);
+            }
+            value
+        })
+        .collect()
 }
 
 /// Run the Node.js version `runs` times; `None` when node is not installed.
@@ -78,13 +147,11 @@ fn node_rows(args: &Args) -> Option<Vec<Row>> {
     let mut rows = vec![
         Row {
             method: "node Atomics.add",
-            totals: vec![],
-            times: vec![],
+            ..Row::default()
         },
         Row {
             method: "node view[0]++",
-            totals: vec![],
-            times: vec![],
+            ..Row::default()
         },
     ];
     for _ in 0..args.runs {
@@ -120,35 +187,57 @@ fn node_rows(args: &Args) -> Option<Vec<Row>> {
     Some(rows)
 }
 
+fn context_switches() -> Switches {
+    match getrusage(UsageWho::RUSAGE_SELF) {
+        Ok(usage) => Switches {
+            voluntary: usage.voluntary_context_switches(),
+            involuntary: usage.involuntary_context_switches(),
+        },
+        Err(_) => Switches::default(),
+    }
+}
+
 fn main() {
     let args = Args::parse();
     if args.runs == 0 || args.threads == 0 {
         eprintln!("race: --runs and --threads must be at least 1");
         std::process::exit(2);
     }
-    let exact = args.threads as u64 * args.increments;
-    let methods: [(&str, Counter); 3] = [
+    let Some(exact) = (args.threads as u64).checked_mul(args.increments) else {
+        eprintln!("race: --threads x --increments is too large");
+        std::process::exit(2);
+    };
+    let methods: [(&str, Counter); 5] = [
         ("Mutex", count_with_mutex),
         ("AtomicU64::fetch_add", count_with_atomic),
         ("racy load + store", count_racy),
+        ("sharded, padded slots", count_sharded),
+        ("sharded, packed slots", count_sharded_unpadded),
     ];
     let mut rows: Vec<Row> = methods
         .iter()
         .map(|(method, _)| Row {
             method,
-            totals: vec![],
-            times: vec![],
+            ..Row::default()
         })
         .collect();
     for _ in 0..args.runs {
         for ((_, count), row) in methods.iter().zip(rows.iter_mut()) {
+            let before = context_switches();
             let started = Instant::now();
             row.totals.push(count(args.threads, args.increments));
             row.times.push(started.elapsed());
+            let after = context_switches();
+            row.switches.push(Switches {
+                voluntary: after.voluntary - before.voluntary,
+                involuntary: after.involuntary - before.involuntary,
+            });
         }
     }
+    let node = node_rows(&args);
 
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let kernel = kernel.trim();
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -157,23 +246,48 @@ fn main() {
     } else {
         "release"
     };
+    let method = format!(
+        "{} threads x {} increments = {exact} exact; {} runs per method, methods interleaved \
+         within each run; median, min and max wall time per run; context switches of the \
+         process per run (getrusage, median); build: {build}",
+        args.threads, args.increments, args.runs
+    );
+    if args.json {
+        let mut all = json_rows(&rows, exact, "AtomicU64::fetch_add");
+        if let Some(node) = &node {
+            all.extend(json_rows(node, exact, "node Atomics.add"));
+        }
+        let doc = json!({
+            "experiment": "race",
+            "machine": {"cpus": cpus, "kernel": kernel},
+            "method": method,
+            "rows": all,
+        });
+        println!("{doc:#}");
+        return;
+    }
     println!(
         "shared counter: {} threads x {} increments = {exact} exact; {} runs, interleaved",
         args.threads, args.increments, args.runs
     );
+    println!("machine: {cpus} CPUs, Linux {kernel}; build: {build}");
     println!(
-        "machine: {cpus} CPUs, Linux {}; build: {build}",
-        kernel.trim()
-    );
-    println!(
-        "{:<22} {:>12} {:>8} {:>13}  {:<15} {:>9}",
-        "method", "median total", "lost", "median time", "(min..max)", "vs atomic"
+        "{:<24} {:>12} {:>7} {:>12}  {:<15} {:>13} {:>9}",
+        "method",
+        "median total",
+        "lost",
+        "median time",
+        "(min..max)",
+        "ctx sw vol/inv",
+        "vs atomic"
     );
     print_rows(&rows, exact, "AtomicU64::fetch_add");
-    match node_rows(&args) {
+    match node {
         Some(rows) => {
             print_rows(&rows, exact, "node Atomics.add");
-            println!("(node times include starting its worker threads)");
+            println!(
+                "(node times include starting its worker threads; its ratio is to node Atomics.add)"
+            );
         }
         None => println!("node: not found on PATH, Node.js rows skipped"),
     }

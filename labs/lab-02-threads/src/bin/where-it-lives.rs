@@ -4,33 +4,57 @@
 //! `cargo run -p lab-02 --bin where-it-lives -- --workers 3`
 
 use clap::Parser;
-use lab_02::memory::{shared_heap_own_stacks, sightings};
+use lab_02::memory::{Region, Sighting, layout, sightings};
 
 /// Show where each thread's local variable and the shared data live.
 #[derive(Parser)]
 struct Args {
-    /// How many scoped worker threads to start besides main.
-    #[arg(long, default_value_t = 3)]
-    workers: usize,
+    /// How many scoped worker threads to start besides main (at least 1).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    workers: u16,
+}
+
+fn describe(region: &Option<Region>) -> String {
+    match region {
+        Some(r) if r.name == "anonymous" => format!("{} KiB {} anonymous", r.kib(), r.perms),
+        Some(r) => r.name.clone(),
+        None => "unmapped".to_string(),
+    }
 }
 
 fn main() {
     let args = Args::parse();
-    let seen = sightings(args.workers);
+    let seen: Vec<Sighting> = sightings(args.workers.into());
     for s in &seen {
+        println!("{}:", s.thread);
         println!(
-            "{:<9} local at {:#x} in {:<10} shared Vec at {:#x} in {}",
-            s.thread, s.local_addr, s.local_region, s.shared_addr, s.shared_region
+            "  local      at {:#x} in {}",
+            s.local_addr,
+            describe(&s.local_region)
+        );
+        if s.thread != "main" {
+            println!("  just below it: {}", describe(&s.below_local));
+        }
+        println!(
+            "  shared Vec at {:#x} in {}",
+            s.shared_addr,
+            describe(&s.shared_region)
         );
     }
-    let (one_shared, own_stacks) = shared_heap_own_stacks(&seen);
+    let layout = layout(&seen);
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     println!(
         "one address for the shared Vec in every thread: {}",
-        yes_no(one_shared)
+        yes_no(layout.one_shared_address)
     );
     println!(
         "a different local address in every thread:     {}",
-        yes_no(own_stacks)
+        yes_no(layout.own_locals)
     );
+    if let Some(closest) = layout.closest_workers {
+        println!(
+            "closest two workers' locals are at least 2 MiB + 4 KiB apart: {}",
+            yes_no(closest >= (2 << 20) + 4096)
+        );
+    }
 }

@@ -53,8 +53,9 @@ pub struct ParkReport {
 
 // ANCHOR: park
 /// Start one named thread per name, look at the thread list while they all wait on a
-/// barrier, then let them go and look again.
-pub fn park_named_threads(names: &[&str]) -> io::Result<ParkReport> {
+/// barrier, call `while_parked` (the demo's `--hold` waits there), then let them go and
+/// look again.
+pub fn park_named_threads(names: &[&str], while_parked: impl FnOnce()) -> io::Result<ParkReport> {
     let before = thread_names()?;
     // Two meeting points: `started` tells main every worker runs (and has set its name,
     // which a new thread does itself, early in its life); `finish` releases them.
@@ -71,6 +72,7 @@ pub fn park_named_threads(names: &[&str]) -> io::Result<ParkReport> {
         }
         started.wait();
         let parked = thread_names();
+        while_parked();
         finish.wait();
         parked
     })?;
@@ -87,21 +89,128 @@ pub fn park_named_threads(names: &[&str]) -> io::Result<ParkReport> {
 /// The thread list once it is back to `count` threads. `join` returns as soon as the
 /// finished thread has cleared its thread-id word (the kernel does this early in the
 /// thread's exit), and its `/proc` entry goes away a moment later, so look until it has.
-fn wait_for_thread_count(count: usize, timeout: Duration) -> io::Result<Vec<String>> {
+/// At the deadline this is an error that quotes the last list, never a stale answer.
+pub fn wait_for_thread_count(count: usize, timeout: Duration) -> io::Result<Vec<String>> {
     let deadline = Instant::now() + timeout;
     loop {
         let names = thread_names()?;
-        if names.len() <= count || Instant::now() > deadline {
+        if names.len() <= count {
             return Ok(names);
+        }
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("still {} threads after {timeout:?}: {names:?}", names.len()),
+            ));
         }
         thread::yield_now();
     }
 }
 // ANCHOR_END: after_join
 
+/// One line of the thread table: what `ps -T` shows for a thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadInfo {
+    /// The thread id; the main thread's equals the pid.
+    pub tid: u32,
+    /// The name in `task/TID/comm` (at most 15 bytes).
+    pub name: String,
+    /// The state letter of `task/TID/stat`: `R` running, `S` sleeping, `D`, `T`, `Z`, ...
+    pub state: char,
+}
+
+/// Every thread of this process with its tid, name and state, main thread first, the
+/// others by tid. A thread that ends while we read is left out.
+pub fn thread_table() -> io::Result<Vec<ThreadInfo>> {
+    // EXERCISE: list /proc/self/task; for each tid read `task/TID/stat` (the name is in
+    // parentheses and may contain spaces and ')': split at the last ')'; the state is the
+    // first field after it). Skip threads that are gone (see `thread_is_gone`).
+    // BEGIN SOLUTION
+    let mut table = Vec::new();
+    for entry in fs::read_dir("/proc/self/task")? {
+        let entry = entry?;
+        let Ok(tid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = match fs::read_to_string(entry.path().join("stat")) {
+            Ok(stat) => stat,
+            Err(e) if thread_is_gone(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("stat: {stat:?}"));
+        let (open, close) = (
+            stat.find('(').ok_or_else(bad)?,
+            stat.rfind(')').ok_or_else(bad)?,
+        );
+        let state = stat[close + 1..]
+            .split_whitespace()
+            .next()
+            .and_then(|field| field.chars().next())
+            .ok_or_else(bad)?;
+        table.push(ThreadInfo {
+            tid,
+            name: stat[open + 1..close].to_string(),
+            state,
+        });
+    }
+    let pid = std::process::id();
+    table.sort_by_key(|t| (t.tid != pid, t.tid));
+    Ok(table)
+    // END SOLUTION
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waiting_for_a_thread_count_that_never_comes_is_an_error() {
+        // This test's own thread exists, so the list never drops to zero threads.
+        let err = wait_for_thread_count(0, Duration::from_millis(20)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    }
+
+    #[test]
+    fn the_thread_table_shows_tid_name_and_state() {
+        // A named thread sleeps in `recv` until we have looked.
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (ready, is_ready) = std::sync::mpsc::channel::<u32>();
+        let sleeper = thread::Builder::new()
+            .name("odd) name".to_string())
+            .spawn(move || {
+                ready.send(nix::unistd::gettid().as_raw() as u32).unwrap();
+                wait.recv().ok();
+            })
+            .unwrap();
+        let sleeper_tid = is_ready.recv().unwrap();
+        let me = nix::unistd::gettid().as_raw() as u32;
+        // The sleeper may not be asleep yet, and other test threads may exit while we
+        // list (which can cut a listing short): look until one listing shows both.
+        let table = labkit::eventually(labkit::DEFAULT_TIMEOUT, || {
+            let table = thread_table().map_err(|e| e.to_string())?;
+            let sleeper = table.iter().find(|t| t.tid == sleeper_tid);
+            let caller = table.iter().find(|t| t.tid == me);
+            let good = matches!(sleeper, Some(t) if t.name == "odd) name" && t.state == 'S')
+                && matches!(caller, Some(t) if t.state == 'R');
+            if good {
+                Ok(table)
+            } else {
+                Err(format!("{table:#?}"))
+            }
+        });
+        release.send(()).unwrap();
+        sleeper.join().unwrap();
+        let table = table.unwrap();
+        assert_eq!(
+            table[0].tid,
+            std::process::id(),
+            "main thread first: {table:#?}"
+        );
+        assert!(
+            table[1..].windows(2).all(|w| w[0].tid < w[1].tid),
+            "{table:#?}"
+        );
+    }
 
     #[test]
     fn rust_keeps_the_full_name_while_the_kernel_keeps_15_bytes() {

@@ -1,0 +1,94 @@
+//! Chapter 2: the `race` experiment. Its timings are measured with --release (see the
+//! chapter), never asserted; these tests check what it reports besides time.
+
+use labkit::{demo, run};
+
+const EXE: &str = env!("CARGO_BIN_EXE_race");
+
+#[test]
+fn the_table_reports_exact_totals_for_every_correct_counter() {
+    let done =
+        run(demo(EXE).args(["--threads", "2", "--increments", "500", "--runs", "1"])).unwrap();
+    assert!(done.status.success(), "{}", done.transcript("race"));
+    for method in [
+        "Mutex",
+        "AtomicU64::fetch_add",
+        "sharded, padded slots",
+        "sharded, packed slots",
+    ] {
+        let row = done
+            .stdout_lines()
+            .into_iter()
+            .find(|l| l.starts_with(method))
+            .unwrap_or_default();
+        let total = row[method.len()..].split_whitespace().next();
+        assert_eq!(total, Some("1000"), "{method}\n{}", done.stdout);
+    }
+}
+
+#[test]
+fn json_output_follows_the_common_format() {
+    let done = run(demo(EXE).args([
+        "--threads",
+        "2",
+        "--increments",
+        "100",
+        "--runs",
+        "3",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(done.status.success(), "{}", done.transcript("race --json"));
+    let doc: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(doc["experiment"], "race");
+    assert!(doc["machine"]["cpus"].as_u64().unwrap() >= 1);
+    assert!(doc["machine"]["kernel"].is_string());
+    assert!(doc["method"].as_str().unwrap().contains("interleaved"));
+    let rows = doc["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names[..5],
+        [
+            "Mutex",
+            "AtomicU64::fetch_add",
+            "racy load + store",
+            "sharded, padded slots",
+            "sharded, packed slots"
+        ]
+    );
+    for row in rows {
+        for field in ["unit", "median", "min", "max", "runs"] {
+            assert!(!row[field].is_null(), "{field} missing in {row}");
+        }
+        assert_eq!(row["runs"], 3);
+        assert!(row["min"].as_f64() <= row["median"].as_f64());
+        assert!(row["median"].as_f64() <= row["max"].as_f64());
+        let total = row["median_total"].as_u64().unwrap();
+        if row["name"] == "racy load + store" || row["name"] == "node view[0]++" {
+            assert!((2..=200).contains(&total), "{row}");
+        } else {
+            assert_eq!(total, 200, "{row}");
+        }
+    }
+}
+
+#[test]
+fn bad_input_gets_one_clear_line() {
+    for args in [&["--runs", "0"][..], &["--threads", "0"]] {
+        let done = run(demo(EXE).args(args)).unwrap();
+        assert_eq!(done.status.code(), Some(2));
+        assert_eq!(
+            done.stderr,
+            "race: --runs and --threads must be at least 1\n"
+        );
+    }
+    let done = run(demo(EXE).args([
+        "--threads",
+        "4294967296",
+        "--increments",
+        "18446744073709551615",
+    ]))
+    .unwrap();
+    assert_eq!(done.status.code(), Some(2));
+    assert_eq!(done.stderr, "race: --threads x --increments is too large\n");
+}
