@@ -5,26 +5,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::Problem;
+use crate::layout::{
+    Problem, SnapshotHeader, files_with_extension, labs, markdown_files, read, rel,
+};
 use crate::markdown::{Selector, directives, fences, is_anchor_line, is_any_anchor_line};
-use crate::project::{lab_dirs, markdown_files, read, rel};
-
-/// The line where an insta snapshot's body starts (after the second `---`), if the text
-/// has an insta header.
-pub fn snapshot_body_start(text: &str) -> Option<usize> {
-    let mut dashes = 0;
-    for (i, line) in text.lines().enumerate() {
-        if line == "---" {
-            dashes += 1;
-            if dashes == 2 {
-                return Some(i + 2);
-            }
-        } else if i == 0 {
-            return None;
-        }
-    }
-    None
-}
 
 /// The text an include puts on the page, or why it cannot.
 fn resolve(file_text: &str, selector: &Selector) -> Result<String, String> {
@@ -134,7 +118,7 @@ pub fn check_includes(root: &Path) -> Vec<Problem> {
         };
         let is_snapshot = inc.target.extension().is_some_and(|e| e == "snap");
         if is_snapshot {
-            let Some(body) = snapshot_body_start(&text) else {
+            let Some(body) = SnapshotHeader::parse(&text).map(|h| h.body_start) else {
                 problem(format!("{} has no insta header", shown.display()));
                 continue;
             };
@@ -193,9 +177,12 @@ pub fn check_fences(root: &Path) -> Vec<Problem> {
 /// complain about a snapshot nobody asserts, and a page could keep showing it forever.
 pub fn check_snapshot_references(root: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for lab in lab_dirs(root) {
-        let sources = rust_sources(&lab);
-        for snap in snapshot_files(&lab) {
+    for lab in labs(root).unwrap_or_default() {
+        let sources: Vec<String> = files_with_extension(root, &lab.dir, "rs")
+            .iter()
+            .filter_map(|p| fs::read_to_string(root.join(p)).ok())
+            .collect();
+        for snap in lab.snapshots(root) {
             let name = snap
                 .file_stem()
                 .unwrap_or_default()
@@ -204,7 +191,7 @@ pub fn check_snapshot_references(root: &Path) -> Vec<Problem> {
             let quoted = format!("\"{name}\"");
             if !sources.iter().any(|s| s.contains(&quoted)) {
                 problems.push(Problem::new(
-                    rel(root, &snap),
+                    snap,
                     0,
                     format!("no test asserts snapshot {quoted} (remove it or assert it)"),
                 ));
@@ -214,50 +201,9 @@ pub fn check_snapshot_references(root: &Path) -> Vec<Problem> {
     problems
 }
 
-fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for entry in fs::read_dir(&d).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if keep(&path) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn rust_sources(lab: &Path) -> Vec<String> {
-    files_under(lab, &|p| p.extension().is_some_and(|e| e == "rs"))
-        .iter()
-        .filter_map(|p| fs::read_to_string(p).ok())
-        .collect()
-}
-
-fn snapshot_files(lab: &Path) -> Vec<PathBuf> {
-    files_under(lab, &|p| p.extension().is_some_and(|e| e == "snap"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn body_start_follows_the_second_dashes() {
-        assert_eq!(
-            snapshot_body_start("---\nsource: a.rs\n---\nbody\n"),
-            Some(4)
-        );
-        assert_eq!(
-            snapshot_body_start("---\nsource: a.rs\nexpression: x\n---\nbody\n"),
-            Some(5)
-        );
-        assert_eq!(snapshot_body_start("no header\n---\n---\n"), None);
-    }
 
     #[test]
     fn anchors_resolve_without_their_marker_lines() {

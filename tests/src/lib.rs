@@ -5,43 +5,25 @@
 //! Each check here returns a list of [`Problem`]s with a file and line; the tests in
 //! `tests/` run them on the real project and on small broken copies of a good one, so
 //! every check is shown to fail when the book is broken.
+//!
+//! The library is also the project's model for `cargo xtask`: [`layout`] (root, files,
+//! labs, chapters, snapshot headers, [`Problem`]) and [`regions`] (exercise regions and
+//! cutting them out) are written once, here, and used by both.
 
 mod chapters;
 mod includes;
+pub mod layout;
 pub mod markdown;
-mod project;
+pub mod regions;
 
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-pub use chapters::{check_chapters, check_readme_and_ci, check_summary};
+pub use chapters::{
+    check_chapters, check_learning_boxes, check_readme_and_ci, check_solutions_outside_listings,
+    check_summary,
+};
 pub use includes::{check_fences, check_includes, check_snapshot_references};
-
-/// One thing wrong with the project.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Path relative to the project root.
-    pub file: PathBuf,
-    /// 1-based line, or 0 when the problem is about the whole file.
-    pub line: usize,
-    pub message: String,
-}
-
-impl Problem {
-    pub fn new(file: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Problem {
-        Problem {
-            file: file.into(),
-            line,
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-    }
-}
+pub use layout::Problem;
 
 /// Every check, on the project at `root`.
 pub fn check_project(root: &Path) -> Vec<Problem> {
@@ -50,6 +32,8 @@ pub fn check_project(root: &Path) -> Vec<Problem> {
     problems.extend(check_includes(root));
     problems.extend(check_fences(root));
     problems.extend(check_chapters(root));
+    problems.extend(check_learning_boxes(root));
+    problems.extend(check_solutions_outside_listings(root));
     problems.extend(check_snapshot_references(root));
     problems.extend(check_readme_and_ci(root));
     problems

@@ -29,6 +29,7 @@ const GOOD: &[(&str, &str)] = &[
         "book/01-demo.md",
         "# Demo\n\n\
          > Lab: `labs/lab-01-demo`, check it with `cargo test -p lab-01`.\n\n\
+         > **What you will learn**\n> - one\n> - two\n> - three\n\n\
          ```rust\n{{#include ../labs/lab-01-demo/src/lib.rs:answer}}\n```\n\n\
          ```text\n{{#include ../labs/lab-01-demo/tests/snapshots/answer.snap:4:}}\n```\n\n\
          ```mermaid\ngraph TD; A-->B\n```\n\n\
@@ -40,7 +41,8 @@ const GOOD: &[(&str, &str)] = &[
     ),
     (
         "labs/lab-01-demo/src/lib.rs",
-        "// ANCHOR: answer\npub fn answer() -> u32 {\n    42\n}\n// ANCHOR_END: answer\n",
+        "// ANCHOR: answer\npub fn answer() -> u32 {\n    42\n}\n// ANCHOR_END: answer\n\n\
+         pub fn double(x: u32) -> u32 {\n    // EXERCISE: return twice `x`.\n    // BEGIN SOLUTION\n    x * 2\n    // END SOLUTION\n}\n",
     ),
     (
         "labs/lab-01-demo/tests/t.rs",
@@ -130,28 +132,28 @@ fn the_good_fixture_has_no_problems() {
 fn a_missing_include_file_is_reported() {
     let f = Fixture::good();
     f.edit(CHAPTER, "src/lib.rs:answer", "src/gone.rs:answer");
-    f.expect_one(CHAPTER, 6, "missing file labs/lab-01-demo/src/gone.rs");
+    f.expect_one(CHAPTER, 11, "missing file labs/lab-01-demo/src/gone.rs");
 }
 
 #[test]
 fn a_missing_anchor_is_reported() {
     let f = Fixture::good();
     f.edit(CHAPTER, "lib.rs:answer", "lib.rs:answe");
-    f.expect_one(CHAPTER, 6, "no `ANCHOR: answe`");
+    f.expect_one(CHAPTER, 11, "no `ANCHOR: answe`");
 }
 
 #[test]
 fn an_anchor_without_its_end_is_reported() {
     let f = Fixture::good();
     f.edit("labs/lab-01-demo/src/lib.rs", "// ANCHOR_END: answer\n", "");
-    f.expect_one(CHAPTER, 6, "no `ANCHOR_END: answer`");
+    f.expect_one(CHAPTER, 11, "no `ANCHOR_END: answer`");
 }
 
 #[test]
 fn line_numbers_in_a_source_include_are_refused() {
     let f = Fixture::good();
     f.edit(CHAPTER, "lib.rs:answer", "lib.rs:2:4");
-    f.expect_one(CHAPTER, 6, "use an anchor");
+    f.expect_one(CHAPTER, 11, "use an anchor");
 }
 
 #[test]
@@ -160,7 +162,7 @@ fn a_whole_snapshot_include_would_leak_the_header() {
     f.edit(CHAPTER, "answer.snap:4:", "answer.snap");
     f.expect_one(
         CHAPTER,
-        10,
+        15,
         "use `labs/lab-01-demo/tests/snapshots/answer.snap:4:`",
     );
 }
@@ -169,7 +171,7 @@ fn a_whole_snapshot_include_would_leak_the_header() {
 fn a_snapshot_include_must_start_at_the_body() {
     let f = Fixture::good();
     f.edit(CHAPTER, "answer.snap:4:", "answer.snap:3:");
-    f.expect_one(CHAPTER, 10, "header must not reach the page");
+    f.expect_one(CHAPTER, 15, "header must not reach the page");
     // A longer header moves the body: the include must follow it.
     let f = Fixture::good();
     f.edit(
@@ -177,14 +179,14 @@ fn a_snapshot_include_must_start_at_the_body() {
         "---\n42",
         "expression: x\n---\n42",
     );
-    f.expect_one(CHAPTER, 10, "answer.snap:5:");
+    f.expect_one(CHAPTER, 15, "answer.snap:5:");
 }
 
 #[test]
 fn an_untagged_fence_is_reported() {
     let f = Fixture::good();
     f.edit(CHAPTER, "```text\n", "```\n");
-    f.expect_one(CHAPTER, 9, "without a language");
+    f.expect_one(CHAPTER, 14, "without a language");
 }
 
 #[test]
@@ -233,7 +235,7 @@ fn an_include_from_another_lab_is_reported() {
     let problems = f.problems();
     let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
     assert!(
-        shown.contains(&"book/01-demo.md:6: includes labs/lab-09-other/x.rs from outside its lab labs/lab-01-demo".to_string()),
+        shown.contains(&"book/01-demo.md:11: includes labs/lab-09-other/x.rs from outside its lab labs/lab-01-demo".to_string()),
         "{}",
         shown.join("\n")
     );
@@ -288,7 +290,7 @@ fn a_quiz_with_three_questions_is_reported() {
     let quiz = fs::read_to_string(f.path("quizzes/01-demo.toml")).unwrap();
     let cut = quiz.rfind("[[questions]]").unwrap();
     f.write("quizzes/01-demo.toml", &quiz[..cut]);
-    f.expect_one(CHAPTER, 17, "has 3 questions, expected 4 to 6");
+    f.expect_one(CHAPTER, 22, "has 3 questions, expected 4 to 6");
 }
 
 #[test]
@@ -298,7 +300,7 @@ fn a_missing_quiz_is_reported() {
     f.expect_one(CHAPTER, 0, "has no quiz");
     let f = Fixture::good();
     fs::remove_file(f.path("quizzes/01-demo.toml")).unwrap();
-    f.expect_one(CHAPTER, 17, "quiz file ../quizzes/01-demo.toml is missing");
+    f.expect_one(CHAPTER, 22, "quiz file ../quizzes/01-demo.toml is missing");
 }
 
 #[test]
@@ -341,4 +343,102 @@ fn readme_and_ci_must_carry_the_test_command() {
     let f = Fixture::good();
     f.edit(".ci/run", "cargo test --workspace", "cargo build");
     f.expect_one(".ci/run", 0, "does not run `cargo test --workspace`");
+}
+
+#[test]
+fn a_misnamed_lab_directory_is_reported() {
+    let f = Fixture::good();
+    f.write(
+        "labs/lab-5-ipc/Cargo.toml",
+        "[package]\nname = \"lab-05\"\n",
+    );
+    f.expect_one(
+        "labs/lab-5-ipc",
+        0,
+        "lab lab-5-ipc is not named lab-NN-slug (package lab-NN)",
+    );
+}
+
+const LIB: &str = "labs/lab-01-demo/src/lib.rs";
+
+/// The good fixture with the exercise region moved into the listing `answer` (lines 4-6).
+fn solution_in_the_listing() -> Fixture {
+    let f = Fixture::good();
+    f.edit(
+        LIB,
+        "    42\n",
+        "    // EXERCISE: return the answer.\n    // BEGIN SOLUTION\n    42\n    // END SOLUTION\n",
+    );
+    f
+}
+
+#[test]
+fn a_solution_inside_an_included_anchor_is_reported() {
+    let f = solution_in_the_listing();
+    f.expect_one(
+        LIB,
+        4,
+        "the solution of exercise 01.1 (lines 4-6) is inside anchor `answer` (lines 1-8), \
+         which book/01-demo.md:11 includes",
+    );
+    // Including the whole file shows the solution too.
+    let f = Fixture::good();
+    f.write("labs/lab-01-demo/src/whole.rs", "pub fn f() {\n    // EXERCISE: x.\n    // BEGIN SOLUTION\n    1;\n    // END SOLUTION\n}\n");
+    let text = fs::read_to_string(f.path(CHAPTER)).unwrap()
+        + "\n```rust\n{{#include ../labs/lab-01-demo/src/whole.rs}}\n```\n";
+    f.write(CHAPTER, &text);
+    let include_line = text.lines().count() - 1;
+    f.expect_one(
+        "labs/lab-01-demo/src/whole.rs",
+        3,
+        &format!(
+            "inside the whole file (lines 1-6), which book/01-demo.md:{include_line} includes"
+        ),
+    );
+}
+
+#[test]
+fn an_appendix_may_show_a_solution_region() {
+    // The instructor's guide shows the markers on purpose: only chapters count.
+    let f = solution_in_the_listing();
+    f.edit(
+        CHAPTER,
+        "```rust\n{{#include ../labs/lab-01-demo/src/lib.rs:answer}}\n```\n",
+        "",
+    );
+    f.write(
+        "book/appendix.md",
+        "# Appendix\n\n```rust\n{{#include ../labs/lab-01-demo/src/lib.rs:answer}}\n```\n",
+    );
+    let problems = f.problems();
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[test]
+fn malformed_exercise_markers_are_reported() {
+    let f = Fixture::good();
+    f.edit(LIB, "    // BEGIN SOLUTION\n", "");
+    f.expect_one(LIB, 10, "END SOLUTION without a BEGIN SOLUTION");
+}
+
+#[test]
+fn a_chapter_without_its_learning_box_is_reported() {
+    let f = Fixture::good();
+    f.edit(CHAPTER, "> **What you will learn**\n", "> **In short**\n");
+    f.expect_one(CHAPTER, 0, "has no \"What you will learn\" box");
+    let f = Fixture::good();
+    f.edit(CHAPTER, "> - three\n", "");
+    f.expect_one(
+        CHAPTER,
+        5,
+        "its \"What you will learn\" box lists 2 objective(s), expected 3 to 5",
+    );
+    // A section works as well as a block quote.
+    let f = Fixture::good();
+    f.edit(
+        CHAPTER,
+        "> **What you will learn**\n> - one\n> - two\n> - three\n",
+        "## What you will learn\n\n1. one\n2. two\n3. three\n   still three\n\n## The idea\n\n- not an objective\n",
+    );
+    assert!(f.problems().is_empty(), "{:?}", f.problems());
 }

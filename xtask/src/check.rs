@@ -12,12 +12,13 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::runner::cargo_in;
-use crate::workspace::{copy_files, cut_files, load, write_all_cuts, write_cut};
+use crate::edition::{Project, copy_files, cut_files, load, write_all_cuts, write_cut};
+use crate::runner::{cargo_in, succeeded, tail, warn_missing_tools};
 
 pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
     let started = Instant::now();
-    let (files, exercises) = load(root)?;
+    warn_missing_tools("check");
+    let Project { files, exercises } = load(root)?;
     let work = root.join("target/xtask/check");
     let scratch = work.join("project");
     let target = work.join("target");
@@ -39,17 +40,17 @@ pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
     for package in &packages {
         eprintln!("check: {package} passes with its solutions");
         let build = cargo(&["build", "-q", "-p", package, "--tests"], build_limit)?;
-        if !build.succeeded() {
+        if !succeeded(&build) {
             return Err(format!(
                 "{package} does not compile with its solutions:\n{}",
-                build.tail(30)
+                tail(&build, 30)
             ));
         }
         let run = cargo(&["test", "-q", "-p", package], timeout)?;
-        if !run.succeeded() {
+        if !succeeded(&run) {
             return Err(format!(
                 "{package} fails even with every solution in place:\n{}",
-                run.tail(30)
+                tail(&run, 30)
             ));
         }
     }
@@ -59,10 +60,10 @@ pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
     write_all_cuts(root, &scratch, &exercises)
         .map_err(|e| format!("cutting the solutions: {e}"))?;
     let run = cargo(&["build", "-q", "--workspace", "--tests"], build_limit)?;
-    if !run.succeeded() {
+    if !succeeded(&run) {
         return Err(format!(
             "the student edition does not compile:\n{}",
-            run.tail(30)
+            tail(&run, 30)
         ));
     }
     for file in cut_files(&exercises) {
@@ -77,15 +78,15 @@ pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
         write_cut(root, &scratch, &ex.region.file, &[ex]).map_err(|e| format!("{place}: {e}"))?;
         let package = ex.lab.package();
         let build = cargo(&["build", "-q", "-p", &package, "--tests"], build_limit)?;
-        if !build.succeeded() {
+        if !succeeded(&build) {
             return Err(format!(
                 "exercise {} ({place}): the lab does not compile with it cut:\n{}",
                 ex.id,
-                build.tail(30)
+                tail(&build, 30)
             ));
         }
         let run = cargo(&["test", "-q", "-p", &package, "--no-fail-fast"], timeout)?;
-        if run.succeeded() {
+        if succeeded(&run) {
             unnoticed.push(format!(
                 "{place}: exercise {} is not graded: every test of {package} passes without its solution",
                 ex.id

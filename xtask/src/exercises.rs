@@ -10,8 +10,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::regions::solution_lines;
-use crate::workspace::{Exercise, copy_files, load, write_all_cuts};
+use book_tests::regions::{Exercise, solution_lines};
+
+use crate::edition::{Project, copy_files, load, write_all_cuts};
 
 /// What was written.
 #[derive(Debug)]
@@ -32,7 +33,7 @@ pub fn write_edition(root: &Path, out: &Path) -> Result<Edition, String> {
             out.display()
         ));
     }
-    let (files, exercises) = load(root)?;
+    let Project { files, exercises } = load(root)?;
     fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let io_err = |e: io::Error| format!("writing the edition: {e}");
     copy_files(root, out, &files).map_err(io_err)?;
@@ -51,7 +52,7 @@ pub fn write_edition(root: &Path, out: &Path) -> Result<Edition, String> {
 }
 
 /// Lines of the solutions that appear nowhere else in the project (so finding one in
-/// the edition means a solution leaked), then every place in `out` that contains one.
+/// the edition means a solution leaked), then every line in `out` that is one.
 fn find_leaks(
     root: &Path,
     files: &[PathBuf],
@@ -96,7 +97,9 @@ fn find_leaks(
             continue;
         };
         for (i, line) in text.lines().enumerate() {
-            if let Some(t) = telltale.iter().find(|t| line.contains(t.as_str())) {
+            // Whole lines, as they were collected: `.get(n - 3)` in a solution is not
+            // leaked by `rest.get(n - 3)` elsewhere.
+            if let Some(t) = telltale.iter().find(|t| line.trim() == t.as_str()) {
                 leaks.push(format!("{}:{}: {t}", file.display(), i + 1));
             }
         }

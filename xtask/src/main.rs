@@ -3,13 +3,18 @@
 //! - `exercises --out DIR`: the student edition, solutions cut out, tests kept.
 //! - `check`: every exercise region is noticed by a test, and the edition compiles.
 //! - `grade [--lab NN] [--json]`: a score table per lab, with a time-out per lab.
+//! - `mutate-snapshots [--lab NN]`: every line of every reviewed snapshot is checked by a
+//!   test (each line changed alone must fail its test).
+//!
+//! The project's layout (root, files, labs, snapshot headers, exercise regions) comes from
+//! the book-tests library, which the book's checks use too.
 
 mod check;
+mod edition;
 mod exercises;
 mod grade;
-mod regions;
+mod mutate;
 mod runner;
-mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,11 +56,20 @@ enum Task {
         #[arg(long, default_value_t = 120)]
         timeout: u64,
     },
+    /// Prove every snapshot line is checked: change each body line alone, expect a test to fail.
+    MutateSnapshots {
+        /// Only this lab's snapshots (a number like 5 or 05, or a package like lab-05).
+        #[arg(long, value_name = "NN")]
+        lab: Option<String>,
+        /// Time-out for one test run, in seconds.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = match workspace::find_root() {
+    let root = match std::env::current_dir().and_then(|dir| book_tests::layout::find_root(&dir)) {
         Ok(root) => root,
         Err(e) => return fail(&e.to_string()),
     };
@@ -106,6 +120,20 @@ fn main() -> ExitCode {
                 Ok(scores) => {
                     print!("{}", grade::table(&scores));
                     ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        Task::MutateSnapshots { lab, timeout } => {
+            match mutate::mutate_snapshots(&root, lab.as_deref(), Duration::from_secs(timeout)) {
+                Ok(report) => {
+                    println!("{}", report.summary());
+                    if report.is_clean() {
+                        ExitCode::SUCCESS
+                    } else {
+                        eprint!("{}", report.defects());
+                        ExitCode::FAILURE
+                    }
                 }
                 Err(e) => fail(&e),
             }

@@ -176,3 +176,164 @@ fn grade_scores_a_deadlocked_lab_zero_instead_of_hanging() {
         "{table}"
     );
 }
+
+const SNAPSHOT: &str = "labs/lab-01-demo/tests/snapshots/answer.snap";
+const SNAPSHOT_TEXT: &str = "---\nsource: labs/lab-01-demo/tests/answer.rs\n---\n42\nforty-two\n";
+
+/// A lab whose test `answer` reads its snapshot when it runs (as insta does) and runs
+/// `check(body_lines)` on the body.
+fn workspace_with_snapshot(check: &str) -> tempfile::TempDir {
+    let ws = workspace("pub fn answer() -> u32 {\n    42\n}\n");
+    let write = |path: &str, text: &str| {
+        let path = ws.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write(SNAPSHOT, SNAPSHOT_TEXT);
+    write(
+        "labs/lab-01-demo/tests/answer.rs",
+        &format!(
+            "#[test]\nfn answer() {{\n    // reads the snapshot \"answer\" (so only this test runs for it)\n    \
+             let dir = env!(\"CARGO_MANIFEST_DIR\");\n    \
+             let text = std::fs::read_to_string(format!(\"{{dir}}/tests/snapshots/answer.snap\")).unwrap();\n    \
+             let body: Vec<&str> = text.lines().skip(3).collect();\n    {check}\n}}\n"
+        ),
+    );
+    // A test binary that does not own the snapshot: it is never run for it.
+    write(
+        "labs/lab-01-demo/tests/other.rs",
+        "#[test]\nfn other() {\n    assert_eq!(lab_01::answer(), 42);\n}\n",
+    );
+    ws
+}
+
+#[test]
+fn mutate_snapshots_names_a_line_no_test_checks() {
+    // The test compares the first body line only: the second one survives its change.
+    let ws = workspace_with_snapshot("assert_eq!(body[0], \"42\");");
+    let run = xtask(ws.path(), &["mutate-snapshots", "--lab", "1"]);
+    assert!(!run.status.success());
+    let stdout = text(&run.stdout);
+    assert!(
+        stdout.contains("snapshot mutations: 2 lines changed one at a time, 1 caught"),
+        "{stdout}"
+    );
+    assert!(
+        text(&run.stderr).contains(&format!(
+            "{SNAPSHOT}:5: no test noticed a change of this line"
+        )),
+        "{}",
+        text(&run.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(ws.path().join(SNAPSHOT)).unwrap(),
+        SNAPSHOT_TEXT
+    );
+
+    // Both lines compared: every change is caught.
+    let ws = workspace_with_snapshot("assert_eq!(body, [\"42\", \"forty-two\"]);");
+    let run = xtask(ws.path(), &["mutate-snapshots"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stdout).contains("2 lines changed one at a time, 2 caught"),
+        "{}",
+        text(&run.stdout)
+    );
+    assert_eq!(
+        fs::read_to_string(ws.path().join(SNAPSHOT)).unwrap(),
+        SNAPSHOT_TEXT
+    );
+}
+
+#[test]
+fn mutate_snapshots_refuses_a_test_that_fails_unchanged() {
+    let ws = workspace_with_snapshot("assert_eq!(body[0], \"43\");");
+    let run = xtask(ws.path(), &["mutate-snapshots"]);
+    assert!(!run.status.success());
+    assert!(
+        text(&run.stderr).contains("lab-01: answer-")
+            && text(&run.stderr).contains("fails before any change"),
+        "{}",
+        text(&run.stderr)
+    );
+}
+
+#[test]
+fn mutate_snapshots_restores_the_snapshot_on_ctrl_c() {
+    use nix::sys::signal::Signal;
+    use std::os::unix::process::ExitStatusExt;
+    // A changed snapshot makes this test hang (as a deadlocked test would), after it wrote
+    // its pid where we can read it.
+    let ws = workspace_with_snapshot(
+        "if body[0] != \"42\" {\n        \
+         std::fs::write(format!(\"{dir}/pid.tmp\"), std::process::id().to_string()).unwrap();\n        \
+         std::fs::rename(format!(\"{dir}/pid.tmp\"), format!(\"{dir}/pid\")).unwrap();\n        \
+         loop { std::thread::park(); }\n    }",
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.args(["mutate-snapshots", "--timeout", "600"])
+        .current_dir(ws.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut xtask = labkit::ChildGuard::spawn(&mut cmd).unwrap();
+    let pid_file = ws.path().join("labs/lab-01-demo/pid");
+    // The first build of the fixture takes a while: wait generously.
+    let hung: u32 = labkit::eventually(std::time::Duration::from_secs(300), || {
+        fs::read_to_string(&pid_file)
+            .map_err(|e| e.to_string())
+            .and_then(|s| s.parse().map_err(|e| format!("{e}")))
+    })
+    .unwrap();
+    assert!(
+        fs::read_to_string(ws.path().join(SNAPSHOT))
+            .unwrap()
+            .contains("MUTATED 42")
+    );
+    xtask.signal(Signal::SIGINT).unwrap();
+    let status = xtask.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_eq!(
+        fs::read_to_string(ws.path().join(SNAPSHOT)).unwrap(),
+        SNAPSHOT_TEXT
+    );
+    labkit::eventually(labkit::DEFAULT_TIMEOUT, || {
+        if labkit::proc::is_alive(hung) {
+            Err(format!("the hung test {hung} is still running"))
+        } else {
+            Ok(())
+        }
+    })
+    .unwrap();
+    assert!(status.signal().is_none());
+}
+
+#[test]
+fn grade_counts_a_skipped_comparison_as_failing() {
+    // What labkit::require_tool does where a tool is missing: skip, unless the strict
+    // variable is set. The grader sets it, so this test fails instead of passing.
+    let lib = format!(
+        "{LAB_LIB}\n#[test]\nfn compares_with_node() {{\n    \
+         if std::env::var_os(\"LABKIT_STRICT_TOOLS\").is_none() {{\n        return;\n    }}\n    \
+         panic!(\"`node` is not on PATH\");\n}}\n"
+    );
+    let ws = workspace(&lib);
+    let run = xtask(ws.path(), &["grade", "--json"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report: serde_json::Value = serde_json::from_str(&text(&run.stdout)).unwrap();
+    assert_eq!(report["labs"][0]["status"], "1 failing", "{report}");
+    assert_eq!(report["labs"][0]["passed"], 1, "{report}");
+}
+
+#[test]
+fn code_that_only_resembles_a_solution_line_is_not_a_leak() {
+    // `x.wrapping_mul(2)` is a solution line; a longer line containing it is other code.
+    let ws = workspace(&format!(
+        "{LAB_LIB}\npub fn quadruple(x: u32) -> u32 {{\n    2 * x.wrapping_mul(2)\n}}\n"
+    ));
+    let out = ws.path().join("edition");
+    let run = xtask(ws.path(), &["exercises", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let lib = fs::read_to_string(out.join("labs/lab-01-demo/src/lib.rs")).unwrap();
+    assert!(lib.contains("    2 * x.wrapping_mul(2)\n"), "{lib}");
+    assert!(!lib.contains("    x.wrapping_mul(2)\n"), "{lib}");
+}

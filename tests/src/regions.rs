@@ -13,8 +13,11 @@
 //! keeping the `EXERCISE` comment. Markers count only as whole comment lines, so a string
 //! that mentions them is not a marker.
 
-use std::fmt;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
+
+use crate::layout::{Lab, Problem, labs};
 
 pub const EXERCISE: &str = "// EXERCISE:";
 pub const BEGIN: &str = "// BEGIN SOLUTION";
@@ -32,32 +35,14 @@ pub struct Region {
     pub indent: String,
 }
 
-/// A malformed marker, with its place.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MarkerError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub message: String,
-}
-
-impl fmt::Display for MarkerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-    }
-}
-
 /// The regions of one source file, or every malformed marker in it.
-pub fn parse(file: &Path, source: &str) -> Result<Vec<Region>, Vec<MarkerError>> {
+pub fn parse(file: &Path, source: &str) -> Result<Vec<Region>, Vec<Problem>> {
     let lines: Vec<&str> = source.lines().collect();
     let in_fn = inside_function_body(source);
     let mut regions = Vec::new();
     let mut errors = Vec::new();
     let mut open: Option<usize> = None;
-    let error = |line: usize, message: &str| MarkerError {
-        file: file.to_path_buf(),
-        line,
-        message: message.to_string(),
-    };
+    let error = |line: usize, message: &str| Problem::new(file, line, message);
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
         match line.trim() {
@@ -103,6 +88,52 @@ pub fn parse(file: &Path, source: &str) -> Result<Vec<Region>, Vec<MarkerError>>
     }
 }
 
+/// An exercise: its region and its id `NN.k` (k counts the lab's regions in file order).
+#[derive(Debug, Clone)]
+pub struct Exercise {
+    pub lab: Lab,
+    pub id: String,
+    pub region: Region,
+}
+
+/// Every exercise of every lab, or every malformed marker. `files` are the project's
+/// files, relative to `root` (see [`crate::layout::project_files`]); regions are looked
+/// for in the labs' `.rs` files.
+pub fn exercises(root: &Path, files: &[PathBuf]) -> Result<Vec<Exercise>, Vec<Problem>> {
+    let labs = labs(root).map_err(|e: io::Error| vec![Problem::new("labs", 0, e.to_string())])?;
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for lab in labs {
+        let mut k = 0;
+        for file in files
+            .iter()
+            .filter(|f| f.starts_with(&lab.dir) && f.extension().is_some_and(|e| e == "rs"))
+        {
+            let Ok(source) = fs::read_to_string(root.join(file)) else {
+                continue;
+            };
+            match parse(file, &source) {
+                Ok(regions) => {
+                    for region in regions {
+                        k += 1;
+                        found.push(Exercise {
+                            lab: lab.clone(),
+                            id: format!("{}.{k}", lab.number),
+                            region,
+                        });
+                    }
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(found)
+    } else {
+        Err(errors)
+    }
+}
+
 /// The task of the comment block right above line `begin` (0-based), if it has an
 /// `// EXERCISE:` line: that line's text and the comment lines after it, joined.
 fn task_above(lines: &[&str], begin: usize) -> Option<String> {
@@ -139,6 +170,9 @@ pub fn inside_function_body(source: &str) -> Vec<bool> {
     let mut at_line_start = vec![false];
     let mut stack: Vec<bool> = Vec::new();
     let mut header = String::new();
+    // Brackets and parentheses open since the last brace: a `;` inside them (an array
+    // type `[u64; 256]` in a signature) does not end the header.
+    let mut nesting = 0usize;
     let mut i = 0;
     let ident = |c: char| c.is_alphanumeric() || c == '_';
     while i < chars.len() {
@@ -230,12 +264,22 @@ pub fn inside_function_body(source: &str) -> Vec<bool> {
                 let is_fn = header.split(|c: char| !ident(c)).any(|word| word == "fn");
                 stack.push(is_fn);
                 header.clear();
+                nesting = 0;
             }
             '}' => {
                 stack.pop();
                 header.clear();
+                nesting = 0;
             }
-            ';' => header.clear(),
+            '(' | '[' => {
+                nesting += 1;
+                header.push(c);
+            }
+            ')' | ']' => {
+                nesting = nesting.saturating_sub(1);
+                header.push(c);
+            }
+            ';' if nesting == 0 => header.clear(),
             _ => header.push(c),
         }
         i += 1;
@@ -304,7 +348,7 @@ fn text() -> &'static str {
 }
 "#;
 
-    fn parse_str(source: &str) -> Result<Vec<Region>, Vec<MarkerError>> {
+    fn parse_str(source: &str) -> Result<Vec<Region>, Vec<Problem>> {
         parse(Path::new("lib.rs"), source)
     }
 
@@ -413,6 +457,16 @@ fn text() -> &'static str {
         assert_eq!(
             &inside[..9],
             [false, false, true, true, true, false, false, true, true]
+        );
+    }
+
+    #[test]
+    fn an_array_type_in_a_signature_keeps_the_fn() {
+        let source = "pub fn h(d: &[u8; 4]) -> [u64; 256] {\n    x\n}\nconst A: [u8; 2] = [0; 2];\nstruct S {\n    a: u8,\n}\n";
+        let inside = inside_function_body(source);
+        assert_eq!(
+            &inside[..7],
+            [false, true, true, false, false, false, false]
         );
     }
 }
