@@ -1,10 +1,16 @@
-// Chapter 1, the Node.js view: process.title, then wait for a line on stdin so that the
-// process can be looked at from outside (cat /proc/PID/comm /proc/PID/cmdline).
-// Run: node labs/lab-01-processes/node/set-title.js node-worker-long-title
+// Chapter 1, the Node.js view: process.title. The new title comes from the TITLE
+// environment variable (not from an argument, which would make the argv area longer).
+// Run (in labs/lab-01-processes/node): TITLE=node-worker-long-title node set-title.js
+// and press Enter twice; look at /proc/PID/comm and /proc/PID/cmdline in between.
 // ANCHOR: title
-process.title = process.argv[2];
 console.log(`process.title: ${process.title}`);
-console.log(`ready pid=${process.pid}`);
-process.stdin.once('data', () => process.exit(0));
-process.stdin.once('end', () => process.exit(0));
+console.log(`ready pid=${process.pid} (press Enter to set the title)`);
+process.stdin.once('data', () => {
+  const title = process.env.TITLE;
+  process.title = title;
+  console.log(`set to:        ${title} (${Buffer.byteLength(title)} bytes)`);
+  console.log(`process.title: ${process.title}`);
+  console.log('ready (press Enter to exit)');
+  process.stdin.once('data', () => process.exit(0));
+});
 // ANCHOR_END: title

@@ -1,9 +1,11 @@
-//! Chapter 1: uncaught errors and exit handlers.
+//! Chapter 1: uncaught errors.
 //!
 //! Node emits `'uncaughtException'` and, without a listener, prints the stack and exits
 //! with code 1. Rust's counterpart is a *panic*: the panic hook runs first (by default it
-//! prints "thread 'main' panicked at …"), then the stack unwinds, running destructors, and
-//! a panic that leaves `main` ends the process with exit code 101.
+//! prints "thread 'main' panicked at …"), then, with the default `panic = "unwind"`, the
+//! stack unwinds, running destructors, and a panic that leaves `main` ends the process
+//! with exit code 101. With `panic = "abort"` the hook runs and the process aborts
+//! (SIGABRT) on the spot: no destructor, no 101.
 
 use std::any::Any;
 use std::panic::{self, PanicHookInfo};
@@ -42,18 +44,6 @@ pub fn run_catching<T>(work: impl FnOnce() -> T + panic::UnwindSafe) -> Result<T
     panic::catch_unwind(work).map_err(|payload| panic_message(&*payload))
 }
 // ANCHOR_END: catch
-
-// ANCHOR: cleanup
-/// Prints a line when dropped: our stand-in for `process.on('exit', …)`.
-#[derive(Debug)]
-pub struct Cleanup(pub &'static str);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        println!("cleanup: {}", self.0);
-    }
-}
-// ANCHOR_END: cleanup
 
 #[cfg(test)]
 mod tests {

@@ -1,34 +1,57 @@
 //! Chapter 1 tests: the process card, seen by the parent that started it.
+//!
+//! The test starts `card` the way the book's shell command does:
+//!
+//! ```sh
+//! env -i -C / GREETING=hello "$PWD/target/debug/card" --env GREETING --env MISSING < /dev/null 2>&1 | cat
+//! ```
+//!
+//! an empty environment but one variable, working directory `/`, stdin from `/dev/null`,
+//! stdout and stderr into one pipe. The shell's `card` has the shell as its parent; this
+//! one has the test: both are `[PARENT]` in the snapshot.
 
-use std::process::Stdio;
+use std::io::Read;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
-use labkit::{ChildGuard, Redactor, demo};
+use labkit::{Finished, Redactor, demo};
 
 const CARD: &str = env!("CARGO_BIN_EXE_card");
+const SHOWN: &str = r#"env -i -C / GREETING=hello "$PWD/target/debug/card" --env GREETING --env MISSING < /dev/null"#;
 
-/// Run `card` in a clean environment: no inherited variables but one, working
-/// directory `/`. Returns the card and the child's pid.
-fn run_card(stdout: Stdio) -> (String, u32) {
+fn card_command() -> Command {
     let mut cmd = demo(CARD);
     cmd.env_clear()
         .env("GREETING", "hello")
         .current_dir("/")
-        .args(["--env", "GREETING", "--env", "MISSING"])
-        .stdout(stdout);
-    let mut child = ChildGuard::spawn(&mut cmd).unwrap();
-    let pid = child.pid();
-    let output = match child.take_stdout() {
-        Some(out) => std::io::read_to_string(out).unwrap(),
-        None => String::new(),
-    };
-    assert!(child.wait().unwrap().success());
-    (output, pid)
+        .args(["--env", "GREETING", "--env", "MISSING"]);
+    cmd
 }
 
-fn redactor(child_pid: u32) -> Redactor {
+/// Run `card` with stdout and stderr both on one pipe (`2>&1 | cat`), read it after the
+/// card has exited (it writes far less than a pipe holds).
+fn run_card_into_one_pipe() -> (Finished, u32) {
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let mut cmd = card_command();
+    cmd.stdout(writer.try_clone().unwrap()).stderr(writer);
+    let mut finished = labkit::run(&mut cmd).unwrap();
+    // The Command still holds our copies of the write end: without dropping it, the
+    // pipe would never reach end of file.
+    drop(cmd);
+    reader.read_to_string(&mut finished.stdout).unwrap();
+    let pid = finished
+        .stdout_lines()
+        .iter()
+        .find_map(|l| l.strip_prefix("pid:"))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("a pid line");
+    (finished, pid)
+}
+
+fn redactor(card_pid: u32) -> Redactor {
     Redactor::new()
-        .id(child_pid, "CARD")
-        .id(std::process::id(), "TEST")
+        .id(card_pid, "CARD")
+        .id(std::process::id(), "PARENT")
         .text(CARD, "EXE")
         .pattern(r"uid=\d+ gid=\d+", "uid=[UID] gid=[GID]")
         .text(std::env::consts::ARCH, "ARCH")
@@ -36,23 +59,69 @@ fn redactor(child_pid: u32) -> Redactor {
 
 #[test]
 fn the_card_shows_the_process_as_the_kernel_sees_it() {
-    let (card, pid) = run_card(Stdio::piped());
+    let (finished, pid) = run_card_into_one_pipe();
+    assert!(finished.status.success(), "{finished:?}");
     // The parent of a spawned process is the process that spawned it: this test.
     let ppid_line = format!("ppid:     {}", std::process::id());
-    assert!(card.lines().any(|l| l == ppid_line), "{card}");
+    assert!(
+        finished.stdout_lines().contains(&ppid_line.as_str()),
+        "{finished:?}"
+    );
+    // `2>&1`: stdout and stderr are the same pipe (the same inode).
+    let stream = |name: &str| {
+        finished
+            .stdout_lines()
+            .into_iter()
+            .find(|l| l.starts_with(name))
+            .map(|l| l[name.len()..].trim().to_string())
+    };
+    assert_eq!(stream("stdout:"), stream("stderr:"));
     let _guard = redactor(pid).settings().bind_to_scope();
-    insta::assert_snapshot!("card", card);
+    insta::assert_snapshot!("card", finished.transcript(&format!("{SHOWN} 2>&1 | cat")));
 }
 
 #[test]
 fn stdout_points_wherever_the_parent_opened_it() {
-    // What a shell does for `card > card.txt`: open the file, hand it over as fd 1.
+    // `card > card.txt 2>&1`: a shell opens card.txt in its forked child before exec.
+    // Command opens nothing: we open the file here, in the parent, and the child gets it
+    // as fd 1 and 2 (std dup2s the descriptors into place before exec).
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("card.txt");
     let file = std::fs::File::create(&path).unwrap();
-    let (_, pid) = run_card(Stdio::from(file));
+    let mut cmd = card_command();
+    cmd.stdout(file.try_clone().unwrap()).stderr(file);
+    let finished = labkit::run(&mut cmd).unwrap();
+    assert!(finished.status.success(), "{finished:?}");
     let card = std::fs::read_to_string(&path).unwrap();
     let streams: Vec<&str> = card.lines().filter(|l| l.starts_with("std")).collect();
-    let _guard = redactor(pid).settings().bind_to_scope();
-    insta::assert_snapshot!("card_redirected", streams.join("\n"));
+    let shown = format!("{SHOWN} > /tmp/card.txt 2>&1; grep ^std /tmp/card.txt");
+    let _guard = Redactor::new().settings().bind_to_scope();
+    insta::assert_snapshot!(
+        "card_redirected",
+        format!("$ {shown}\n{}", streams.join("\n"))
+    );
+}
+
+#[test]
+fn the_cards_age_fits_inside_the_time_the_test_measured() {
+    // The card computes its age from the kernel's start time and /proc/uptime, both
+    // rounded down (to a clock tick, to 10 ms); the test measures with its own clock.
+    // The process started after `before` and printed before `after`, so its true age is
+    // at most `after - before`; allow the two roundings plus the card's 2 decimals.
+    let ticks_per_second = lab_01::card::ticks_per_second().unwrap();
+    let slack = Duration::from_secs_f64(1.0 / ticks_per_second as f64 + 0.01 + 0.005);
+    let before = Instant::now();
+    let (finished, _) = run_card_into_one_pipe();
+    let elapsed = before.elapsed();
+    let shown: f64 = finished
+        .stdout_lines()
+        .iter()
+        .find_map(|l| l.strip_prefix("uptime:"))
+        .and_then(|v| v.trim().strip_suffix('s'))
+        .and_then(|v| v.parse().ok())
+        .expect("an uptime line");
+    assert!(
+        Duration::from_secs_f64(shown) <= elapsed + slack,
+        "the card says {shown}s, but it lived at most {elapsed:?} (+ {slack:?} rounding)"
+    );
 }

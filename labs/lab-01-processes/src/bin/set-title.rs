@@ -2,8 +2,9 @@
 //! `process.title = …` in Node, then wait so that you can look at it from outside:
 //!
 //! ```sh
-//! cargo run -p lab-01 --bin set-title -- lab01-worker-long-title
-//! cat /proc/PID/comm; tr '\0' ' ' < /proc/PID/cmdline; ps -o pid,comm,args -p PID
+//! (exec -a 'my-app: worker' ./target/debug/set-title worker-cafetería)
+//! # in another terminal:
+//! od -c /proc/PID/comm; tr '\0' '|' < /proc/PID/cmdline; ps -o pid,comm,args -p PID
 //! ```
 //!
 //! It exits when its standard input reaches end of file (Ctrl-D) or gets a line.
@@ -20,11 +21,10 @@ struct Args {
     title: String,
 }
 
+/// `/proc/self/comm`; a character the 15-byte cut split shows as U+FFFD.
 fn comm() -> String {
-    std::fs::read_to_string("/proc/self/comm")
-        .unwrap_or_default()
-        .trim_end()
-        .to_string()
+    let bytes = std::fs::read("/proc/self/comm").unwrap_or_default();
+    String::from_utf8_lossy(&bytes).trim_end().to_string()
 }
 
 fn main() {
@@ -45,7 +45,7 @@ fn main() {
         "argv[0]:     {}",
         std::env::args().next().unwrap_or_default()
     );
-    println!("ready pid={}", std::process::id());
+    println!("ready pid={} (press Enter to exit)", std::process::id());
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
 }
