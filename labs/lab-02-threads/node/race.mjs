@@ -18,6 +18,12 @@ if (!isMainThread) {
 
 if (isMainThread) {
   const [threads, increments] = process.argv.slice(2).map(Number);
+  // The counter is an Int32Array cell: the exact total must fit in 31 bits.
+  if (process.argv.length !== 4 || !Number.isInteger(threads) || !Number.isInteger(increments)
+      || threads < 1 || threads > 256 || increments < 1 || threads * increments > 2 ** 31 - 1) {
+    console.error('usage: node race.mjs THREADS INCREMENTS (1 to 256 threads, a total below 2^31)');
+    process.exit(2);
+  }
   for (const method of ['atomics', 'plain']) {
     const shared = new SharedArrayBuffer(4);
     const started = process.hrtime.bigint();

@@ -1,4 +1,3 @@
-// ANCHOR: rc
 use std::rc::Rc;
 use std::thread;
 
@@ -11,4 +10,3 @@ fn main() {
     worker.join().unwrap();
     println!("main still has {config}");
 }
-// ANCHOR_END: rc

@@ -5,10 +5,14 @@
 //! - [`counter`]: the shared counter, counted with a `Mutex`, with an atomic add, with a
 //!   racy load-then-store that loses updates (without undefined behaviour), and sharded
 //!   (one slot per thread, padded or not); plus a step-by-step replay of a lost update.
+//! - [`gate`]: holding started threads until main has looked, with no hang when a later
+//!   thread cannot be started.
+//! - [`ending`]: what ends the threads when the process ends (`main` returning, `exit`).
 //! - [`poison`]: a panic while holding a `Mutex`, and recovering the data.
 //! - [`memory`]: where a thread's data lives: its own stack, the one shared heap.
 //! - [`overflow`]: running off the end of a thread's stack.
-//! - [`per_thread`]: thread-locals and the per-thread signal mask.
+//! - [`per_thread`]: thread-locals, the per-thread signal mask, which thread gets a
+//!   signal sent to the process, and the working directory all threads share.
 //! - [`scoped`]: `thread::scope`, threads that borrow local data.
 //! - [`thread_list`]: thread names and the thread list the kernel keeps in
 //!   `/proc/self/task`.
@@ -17,6 +21,8 @@
 
 pub mod channel;
 pub mod counter;
+pub mod ending;
+pub mod gate;
 pub mod join;
 pub mod memory;
 pub mod overflow;

@@ -10,8 +10,11 @@
 
 use std::fs;
 use std::hint::black_box;
-use std::sync::Barrier;
+use std::io;
+use std::sync::mpsc;
 use std::thread;
+
+use crate::gate::Gate;
 
 /// One line of `/proc/self/maps`: an address range, its permissions (`rw-p`, `---p`)
 /// and its name (`[stack]`, `[heap]`, a file, or `anonymous`).
@@ -48,16 +51,17 @@ pub fn regions() -> Vec<Region> {
         .collect()
 }
 
-/// The region that contains `addr`, if any.
-pub fn region_of(addr: usize) -> Option<Region> {
-    regions()
-        .into_iter()
+/// The region of `maps` that contains `addr`, if any.
+pub fn region_of(maps: &[Region], addr: usize) -> Option<Region> {
+    maps.iter()
         .find(|r| (r.start..r.end).contains(&addr))
+        .cloned()
 }
 
-/// The region that ends exactly where `region` starts (for a thread stack: its guard).
-pub fn region_below(region: &Region) -> Option<Region> {
-    regions().into_iter().find(|r| r.end == region.start)
+/// The region of `maps` that ends exactly where `region` starts (for a thread stack:
+/// its guard page).
+pub fn region_below(maps: &[Region], region: &Region) -> Option<Region> {
+    maps.iter().find(|r| r.end == region.start).cloned()
 }
 
 /// Where one thread found its own local variable and the shared data.
@@ -75,38 +79,51 @@ pub struct Sighting {
 // ANCHOR: sightings
 /// The calling thread and `workers` scoped threads each report the address of a local
 /// variable of their own and of one `Vec` that the calling thread allocated. The workers
-/// look while all of them are alive (a barrier), so each is on a stack of its own.
-pub fn sightings(workers: usize) -> Vec<Sighting> {
+/// wait at a gate until the calling thread has read `/proc/self/maps` (once, for all of
+/// them), so every stack is still there and each worker is on a stack of its own.
+pub fn sightings(workers: usize) -> io::Result<Vec<Sighting>> {
     let shared: Vec<u64> = (1..=3).collect(); // on the heap; every thread borrows it
-    let all_started = Barrier::new(workers);
-    let look = |name: String| {
+    let report = |n: usize| {
         let local = black_box(0u64); // on the stack of the thread that runs this
-        let local_addr = &local as *const u64 as usize;
-        let shared_addr = shared.as_ptr() as usize;
-        let local_region = region_of(local_addr);
-        Sighting {
-            thread: name,
-            local_addr,
-            below_local: local_region.as_ref().and_then(region_below),
-            local_region,
-            shared_addr,
-            shared_region: region_of(shared_addr),
-        }
+        (n, &local as *const u64 as usize, shared.as_ptr() as usize)
     };
-    let mut seen = vec![look("main".to_string())];
-    thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|i| {
-                let (look, all_started) = (&look, &all_started);
-                s.spawn(move || {
-                    all_started.wait();
-                    look(format!("worker-{i}"))
-                })
-            })
-            .collect();
-        seen.extend(handles.into_iter().map(|h| h.join().unwrap()));
-    });
-    seen
+    let gate = Gate::new();
+    let (tx, rx) = mpsc::channel();
+    let (mut seen, maps) = thread::scope(|s| {
+        let closed = gate.close(); // opened on every way out, also by a failed spawn
+        for n in 1..=workers {
+            let (tx, report, gate) = (tx.clone(), &report, &gate);
+            thread::Builder::new().spawn_scoped(s, move || {
+                tx.send(report(n)).ok();
+                gate.pass(); // stay alive, stack and all, until main has looked
+            })?;
+        }
+        drop(tx);
+        let mut seen = vec![report(0)]; // 0 is main
+        seen.extend(rx.iter().take(workers));
+        let maps = regions(); // every worker has reported and is still alive
+        drop(closed);
+        io::Result::Ok((seen, maps))
+    })?;
+    seen.sort(); // main, then worker-0, worker-1, ... whoever reported first
+    Ok(seen
+        .into_iter()
+        .map(|(n, local_addr, shared_addr)| {
+            let local_region = region_of(&maps, local_addr);
+            Sighting {
+                thread: if n == 0 {
+                    "main".to_string()
+                } else {
+                    format!("worker-{}", n - 1)
+                },
+                local_addr,
+                below_local: local_region.as_ref().and_then(|r| region_below(&maps, r)),
+                local_region,
+                shared_addr,
+                shared_region: region_of(&maps, shared_addr),
+            }
+        })
+        .collect())
 }
 // ANCHOR_END: sightings
 
@@ -149,7 +166,7 @@ mod tests {
 
     #[test]
     fn threads_share_the_heap_but_not_their_stacks() {
-        let seen = sightings(3);
+        let seen = sightings(3).unwrap();
         assert_eq!(seen.len(), 4);
         let layout = layout(&seen);
         assert!(layout.one_shared_address, "{seen:#?}");
@@ -165,9 +182,10 @@ mod tests {
         // only what holds for both.
         let on_heap = Box::new(7u64);
         let addr = &*on_heap as *const u64 as usize;
-        let region = region_of(addr).unwrap();
+        let maps = regions();
+        let region = region_of(&maps, addr).unwrap();
         assert!(region.start <= addr && addr < region.end, "{region:?}");
         assert_eq!(region.perms, "rw-p");
-        assert_eq!(region_of(0), None);
+        assert_eq!(region_of(&maps, 0), None);
     }
 }

@@ -6,6 +6,7 @@
 //! thread started inside it is joined before the scope ends, so its threads may borrow
 //! local variables, here slices of one vector.
 
+use std::collections::HashMap;
 use std::thread;
 
 // ANCHOR: sum
@@ -22,34 +23,32 @@ pub fn parallel_sum(numbers: &[u64], threads: usize) -> u64 {
 }
 // ANCHOR_END: sum
 
-/// How often each byte value occurs in `data`, counted on `threads` threads.
-///
-/// The same lesson as the sharded counter: each thread counts its own chunk into a
-/// histogram of its own, and the histograms are added up after the threads are done. No
-/// thread ever writes to memory another thread writes to.
-pub fn byte_histogram(data: &[u8], threads: usize) -> [u64; 256] {
-    // EXERCISE: split `data` into one chunk per thread (as `parallel_sum` does), count
-    // each chunk into a local `[u64; 256]` on a scoped thread, and add the per-thread
-    // histograms together at the end. No locks, no atomics.
+/// How often each word of `text` occurs (words are separated by whitespace; case
+/// matters), counted on `threads` threads. The keys borrow from `text`.
+pub fn word_counts(text: &str, threads: usize) -> HashMap<&str, u64> {
+    // EXERCISE: share the counting out among `threads` scoped threads so that no word is
+    // cut in two, let each thread count into a map that only it touches, and merge the
+    // maps once the threads are done. No Mutex, no atomics.
     // BEGIN SOLUTION
-    let chunk_len = data.len().div_ceil(threads.max(1)).max(1);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let chunk_len = words.len().div_ceil(threads.max(1)).max(1);
     thread::scope(|s| {
-        let partial: Vec<_> = data
+        let partial: Vec<_> = words
             .chunks(chunk_len)
             .map(|chunk| {
                 s.spawn(move || {
-                    let mut counts = [0u64; 256];
-                    for &byte in chunk {
-                        counts[byte as usize] += 1;
+                    let mut counts: HashMap<&str, u64> = HashMap::new();
+                    for &word in chunk {
+                        *counts.entry(word).or_default() += 1;
                     }
                     counts
                 })
             })
             .collect();
-        let mut total = [0u64; 256];
+        let mut total: HashMap<&str, u64> = HashMap::new();
         for handle in partial {
-            for (sum, n) in total.iter_mut().zip(handle.join().unwrap()) {
-                *sum += n;
+            for (word, n) in handle.join().unwrap() {
+                *total.entry(word).or_default() += n;
             }
         }
         total
@@ -79,19 +78,35 @@ mod tests {
         assert_eq!(parallel_sum(&[5], 0), 5);
     }
 
+    fn counted_one_by_one(text: &str) -> HashMap<&str, u64> {
+        let mut counts = HashMap::new();
+        for word in text.split_whitespace() {
+            *counts.entry(word).or_default() += 1;
+        }
+        counts
+    }
+
     #[test]
-    fn the_histogram_matches_a_sequential_count() {
-        let data: Vec<u8> = (0..100_003u32).map(|i| (i * 7 % 251) as u8).collect();
-        let mut expected = [0u64; 256];
-        for &b in &data {
-            expected[b as usize] += 1;
+    fn word_counts_match_a_count_on_one_thread() {
+        let text: String = (0..5_000u32)
+            .map(|i| format!("w{} ", i * 7 % 97))
+            .chain(["the end\n\tThe  END".to_string()])
+            .collect();
+        let expected = counted_one_by_one(&text);
+        for threads in [1, 2, 3, 8, 64] {
+            assert_eq!(word_counts(&text, threads), expected, "{threads} threads");
         }
-        for threads in [1, 2, 3, 8, 1000] {
-            let counted = byte_histogram(&data, threads);
-            assert_eq!(counted, expected, "{threads} threads");
-            assert_eq!(counted.iter().sum::<u64>(), data.len() as u64);
-        }
-        assert_eq!(byte_histogram(&[], 4), [0u64; 256]);
-        assert_eq!(byte_histogram(b"aab", 0)[b'a' as usize], 2);
+        assert_eq!(word_counts(&text, 0), expected, "0 threads counts on one");
+    }
+
+    #[test]
+    fn no_word_is_cut_in_two_between_threads() {
+        let text = "supercalifragilistic expialidocious";
+        let counts = word_counts(text, 16);
+        assert_eq!(counts.len(), 2, "{counts:?}");
+        assert_eq!(counts.get("supercalifragilistic"), Some(&1));
+        assert_eq!(counts.get("expialidocious"), Some(&1));
+        assert!(word_counts("", 4).is_empty());
+        assert!(word_counts(" \n\t ", 4).is_empty());
     }
 }

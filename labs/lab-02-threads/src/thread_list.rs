@@ -7,9 +7,11 @@
 
 use std::fs;
 use std::io;
-use std::sync::Barrier;
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::gate::Gate;
 
 // ANCHOR: list
 /// The names of this process's threads, main thread first (its tid is the pid), then
@@ -43,7 +45,7 @@ fn thread_is_gone(e: &io::Error) -> bool {
 }
 
 /// The thread list at three moments: before any worker exists, while every worker is
-/// parked on a barrier, and after all have been joined.
+/// parked at a gate, and after all have been joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkReport {
     pub before: Vec<String>,
@@ -52,28 +54,32 @@ pub struct ParkReport {
 }
 
 // ANCHOR: park
-/// Start one named thread per name, look at the thread list while they all wait on a
-/// barrier, call `while_parked` (the demo's `--hold` waits there), then let them go and
-/// look again.
+/// Start one named thread per name, look at the thread list while they all wait at a
+/// gate, call `while_parked` (the demo's `--hold` waits there), then let them go and
+/// look again. If a thread cannot be started, the ones already running are let go and
+/// joined, and the error is returned.
 pub fn park_named_threads(names: &[&str], while_parked: impl FnOnce()) -> io::Result<ParkReport> {
     let before = thread_names()?;
-    // Two meeting points: `started` tells main every worker runs (and has set its name,
-    // which a new thread does itself, early in its life); `finish` releases them.
-    let started = Barrier::new(names.len() + 1);
-    let finish = Barrier::new(names.len() + 1);
+    let gate = Gate::new();
+    let (running, is_running) = mpsc::channel();
     let parked = thread::scope(|s| {
+        let closed = gate.close(); // dropped on every way out of this closure
         for name in names {
+            let (running, gate) = (running.clone(), &gate);
             thread::Builder::new()
                 .name(name.to_string())
-                .spawn_scoped(s, || {
-                    started.wait();
-                    finish.wait();
-                })?;
+                .spawn_scoped(s, move || {
+                    // A new thread sets its own name early in its life; once it runs
+                    // this line, /proc shows the name.
+                    running.send(()).ok();
+                    gate.pass();
+                })?; // on error: `closed` is dropped, the started threads pass and end
         }
-        started.wait();
+        drop(running);
+        is_running.iter().take(names.len()).for_each(drop); // every worker is running
         let parked = thread_names();
         while_parked();
-        finish.wait();
+        drop(closed);
         parked
     })?;
     let after = wait_for_thread_count(before.len(), Duration::from_secs(10))?;

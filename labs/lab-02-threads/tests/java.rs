@@ -50,6 +50,8 @@ fn javas_plain_count_loses_updates_and_the_fixes_are_exact() {
     let _guard = redactor.settings().bind_to_scope();
     insta::assert_snapshot!(
         "java_shared_count",
-        done.transcript("javac -d out java/SharedCount.java && java -cp out SharedCount")
+        done.transcript(
+            "javac -d /tmp/lab02-java java/SharedCount.java && java -cp /tmp/lab02-java SharedCount"
+        )
     );
 }

@@ -31,6 +31,22 @@ fn a_read_modify_write_across_an_await_loses_an_update() {
 }
 
 #[test]
+fn a_node_process_waits_for_its_workers_and_exit_in_a_worker_ends_only_it() {
+    if !require_tool("node") {
+        return;
+    }
+    let done = node("node/ending.mjs", &[]);
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "{}",
+        done.transcript("node ending.mjs")
+    );
+    let _guard = Redactor::new().settings().bind_to_scope();
+    insta::assert_snapshot!("node_ending", done.transcript("node node/ending.mjs"));
+}
+
+#[test]
 fn worker_threads_on_a_shared_array_buffer_race_like_threads_do() {
     if !require_tool("node") {
         return;
@@ -51,4 +67,27 @@ fn worker_threads_on_a_shared_array_buffer_race_like_threads_do() {
         (2..=80_000).contains(&total(lines[1])),
         "view[0]++ can only lose"
     );
+}
+
+#[test]
+fn race_mjs_refuses_bad_arguments_with_one_line() {
+    if !require_tool("node") {
+        return;
+    }
+    for args in [
+        &["x", "y"][..],
+        &["0", "5"],
+        &["-1", "5"],
+        &["4"],
+        &["2", "2000000000"],
+    ] {
+        let done = node("node/race.mjs", args);
+        assert_eq!(done.status.code(), Some(2), "{args:?}: {}", done.stdout);
+        assert_eq!(done.stdout, "", "{args:?}");
+        assert_eq!(
+            done.stderr,
+            "usage: node race.mjs THREADS INCREMENTS (1 to 256 threads, a total below 2^31)\n",
+            "{args:?}"
+        );
+    }
 }

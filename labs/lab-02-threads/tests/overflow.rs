@@ -71,3 +71,20 @@ fn the_main_thread_overflows_too_when_its_limit_is_reached() {
         done.stderr
     );
 }
+
+#[test]
+fn an_absurd_stack_size_is_a_usage_error_not_an_overflow() {
+    let done = run(demo(EXE).args(["--stack-kib", "99999999999999999"])).unwrap();
+    assert_eq!(
+        done.status.code(),
+        Some(2),
+        "{}",
+        done.transcript("overflow")
+    );
+    assert!(
+        done.stderr
+            .starts_with("error: invalid value '99999999999999999' for '--stack-kib <STACK_KIB>'"),
+        "{}",
+        done.stderr
+    );
+}

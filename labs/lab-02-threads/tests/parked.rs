@@ -62,3 +62,39 @@ fn bad_input_gets_a_usage_error() {
         done.stderr
     );
 }
+
+/// Run the demo with its address space capped (`ulimit -v`, in KiB), so that starting
+/// many threads, each with a 2 MiB stack, fails part-way through.
+fn with_little_memory(exe: &str, args: &str) -> labkit::run::Finished {
+    let mut cmd = demo("sh");
+    cmd.args(["-c", &format!("ulimit -v 30000 && exec \"$0\" {args}"), exe]);
+    run(&mut cmd).unwrap()
+}
+
+#[test]
+fn a_thread_that_cannot_start_is_one_line_and_no_hang() {
+    // The workers already started are let go and joined; `run` fails on a hang.
+    let done = with_little_memory(env!("CARGO_BIN_EXE_parked"), "--workers 50");
+    assert_eq!(done.status.code(), Some(1), "{}", done.transcript("parked"));
+    assert_eq!(done.stdout, "", "nothing listed");
+    assert_eq!(done.stderr_lines().len(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr
+            .starts_with("parked: cannot start the threads or read /proc: "),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn more_than_1000_workers_is_a_usage_error() {
+    let done = run(demo(env!("CARGO_BIN_EXE_parked")).args(["--workers", "1001"])).unwrap();
+    assert_eq!(done.status.code(), Some(2));
+    assert!(
+        done.stderr.starts_with(
+            "error: invalid value '1001' for '--workers <WORKERS>': 1001 is not in 0..=1000"
+        ),
+        "{}",
+        done.stderr
+    );
+}

@@ -79,16 +79,43 @@ fn bad_input_gets_one_clear_line() {
         assert_eq!(done.status.code(), Some(2));
         assert_eq!(
             done.stderr,
-            "race: --runs and --threads must be at least 1\n"
+            "race: --runs must be at least 1, --threads 1 to 256\n"
         );
     }
-    let done = run(demo(EXE).args([
-        "--threads",
-        "4294967296",
-        "--increments",
-        "18446744073709551615",
-    ]))
-    .unwrap();
+    let done =
+        run(demo(EXE).args(["--threads", "256", "--increments", "18446744073709551615"])).unwrap();
     assert_eq!(done.status.code(), Some(2));
     assert_eq!(done.stderr, "race: --threads x --increments is too large\n");
+}
+
+/// Run the demo with its address space capped (`ulimit -v`, in KiB), so that starting
+/// many threads, each with a 2 MiB stack, fails part-way through.
+fn with_little_memory(exe: &str, args: &str) -> labkit::run::Finished {
+    let mut cmd = demo("sh");
+    cmd.args(["-c", &format!("ulimit -v 30000 && exec \"$0\" {args}"), exe]);
+    run(&mut cmd).unwrap()
+}
+
+#[test]
+fn a_thread_that_cannot_start_is_one_line_not_a_panic() {
+    let done = with_little_memory(EXE, "--threads 50 --increments 10 --runs 1");
+    assert_eq!(done.status.code(), Some(1), "{}", done.transcript("race"));
+    assert_eq!(done.stderr_lines().len(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with("race: failed to spawn thread"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn thread_counts_out_of_range_are_refused() {
+    for threads in ["0", "257"] {
+        let done = run(demo(EXE).args(["--threads", threads])).unwrap();
+        assert_eq!(done.status.code(), Some(2), "{threads}");
+        assert_eq!(
+            done.stderr, "race: --runs must be at least 1, --threads 1 to 256\n",
+            "{threads}"
+        );
+    }
 }

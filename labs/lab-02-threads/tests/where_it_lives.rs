@@ -41,3 +41,51 @@ fn bad_input_gets_a_usage_error() {
         done.stderr
     );
 }
+
+/// Run the demo with its address space capped (`ulimit -v`, in KiB), so that starting
+/// many threads, each with a 2 MiB stack, fails part-way through.
+fn with_little_memory(exe: &str, args: &str) -> labkit::run::Finished {
+    let mut cmd = demo("sh");
+    cmd.args(["-c", &format!("ulimit -v 30000 && exec \"$0\" {args}"), exe]);
+    run(&mut cmd).unwrap()
+}
+
+#[test]
+fn a_thread_that_cannot_start_is_one_line_and_no_hang() {
+    let done = with_little_memory(env!("CARGO_BIN_EXE_where-it-lives"), "--workers 50");
+    assert_eq!(
+        done.status.code(),
+        Some(1),
+        "{}",
+        done.transcript("where-it-lives")
+    );
+    assert_eq!(done.stdout, "");
+    assert_eq!(done.stderr_lines().len(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr
+            .starts_with("where-it-lives: cannot start a thread: "),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn the_largest_run_reads_the_maps_once_and_finishes() {
+    // Each worker's facts come from one reading of /proc/self/maps, not one per thread.
+    let done = run(demo(env!("CARGO_BIN_EXE_where-it-lives")).args(["--workers", "100"])).unwrap();
+    assert!(done.status.success(), "{}", done.stderr);
+    assert!(
+        done.stdout_lines()
+            .contains(&"closest two workers' locals are at least 2 MiB + 4 KiB apart: yes"),
+        "{}",
+        done.stdout
+    );
+    let too_many =
+        run(demo(env!("CARGO_BIN_EXE_where-it-lives")).args(["--workers", "101"])).unwrap();
+    assert_eq!(too_many.status.code(), Some(2));
+    assert!(
+        too_many.stderr.starts_with("error: invalid value '101'"),
+        "{}",
+        too_many.stderr
+    );
+}

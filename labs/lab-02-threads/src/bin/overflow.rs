@@ -15,9 +15,10 @@ struct Args {
     /// How many calls deep to go.
     #[arg(long, default_value_t = 3000)]
     depth: u64,
-    /// The new thread's stack size in KiB (`Builder::stack_size`); default: Rust's.
-    #[arg(long)]
-    stack_kib: Option<usize>,
+    /// The new thread's stack size in KiB (`Builder::stack_size`), 16 to 1048576 (1 GiB);
+    /// default: Rust's.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(16..=1 << 20))]
+    stack_kib: Option<u32>,
     /// Recurse on the main thread instead of a new one.
     #[arg(long)]
     on_main: bool,
@@ -34,7 +35,7 @@ fn main() {
     }
     let mut builder = thread::Builder::new().name("deep".to_string());
     if let Some(kib) = args.stack_kib {
-        builder = builder.stack_size(kib * 1024);
+        builder = builder.stack_size(kib as usize * 1024);
     }
     let deep = builder.spawn(move || {
         println!("deep: recursing {depth} calls deep");

@@ -1,4 +1,4 @@
-//! Chapter 2 demo: named threads parked on a barrier, seen in `/proc/self/task`.
+//! Chapter 2 demo: named threads parked at a gate, seen in `/proc/self/task`.
 //!
 //! `cargo run -p lab-02 --bin parked -- --workers 3`
 //! `cargo run -p lab-02 --bin parked -- --hold` keeps them parked until you press Enter,
@@ -13,8 +13,8 @@ use lab_02::thread_list::park_named_threads;
 #[derive(Parser)]
 struct Args {
     /// How many numbered workers to start (besides one with a long name).
-    #[arg(long, default_value_t = 3)]
-    workers: usize,
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    workers: u16,
     /// While the threads are parked, print `ready pid=N` and wait for a line (Enter) or
     /// the end of stdin before letting them go.
     #[arg(long)]
@@ -47,11 +47,11 @@ fn main() {
     match park_named_threads(&names, hold) {
         Ok(report) => {
             show("before spawning", &report.before);
-            show("while parked on the barrier", &report.parked);
+            show("while parked at the gate", &report.parked);
             show("after join", &report.after);
         }
         Err(e) => {
-            eprintln!("parked: cannot list threads: {e}");
+            eprintln!("parked: cannot start the threads or read /proc: {e}");
             std::process::exit(1);
         }
     }

@@ -18,6 +18,7 @@ use clap::Parser;
 use lab_02::counter::{
     count_racy, count_sharded, count_sharded_unpadded, count_with_atomic, count_with_mutex,
 };
+use lab_02::join::panic_message;
 use nix::libc::c_long;
 use nix::sys::resource::{UsageWho, getrusage};
 use serde_json::json;
@@ -187,6 +188,20 @@ fn node_rows(args: &Args) -> Option<Vec<Row>> {
     Some(rows)
 }
 
+/// Run one counter. The counters start their threads with `Scope::spawn`, which panics
+/// when a thread cannot be started (too many threads, no memory for a stack); make that
+/// one line on stderr and exit 1, not a panic message and a backtrace hint.
+fn run_counter(count: Counter, threads: usize, increments: u64) -> u64 {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {})); // the message is printed below, once
+    let result = std::panic::catch_unwind(|| count(threads, increments));
+    std::panic::set_hook(default_hook);
+    result.unwrap_or_else(|payload| {
+        eprintln!("race: {}", panic_message(&*payload));
+        std::process::exit(1);
+    })
+}
+
 fn context_switches() -> Switches {
     match getrusage(UsageWho::RUSAGE_SELF) {
         Ok(usage) => Switches {
@@ -199,8 +214,8 @@ fn context_switches() -> Switches {
 
 fn main() {
     let args = Args::parse();
-    if args.runs == 0 || args.threads == 0 {
-        eprintln!("race: --runs and --threads must be at least 1");
+    if args.runs == 0 || !(1..=256).contains(&args.threads) {
+        eprintln!("race: --runs must be at least 1, --threads 1 to 256");
         std::process::exit(2);
     }
     let Some(exact) = (args.threads as u64).checked_mul(args.increments) else {
@@ -225,7 +240,8 @@ fn main() {
         for ((_, count), row) in methods.iter().zip(rows.iter_mut()) {
             let before = context_switches();
             let started = Instant::now();
-            row.totals.push(count(args.threads, args.increments));
+            row.totals
+                .push(run_counter(*count, args.threads, args.increments));
             row.times.push(started.elapsed());
             let after = context_switches();
             row.switches.push(Switches {

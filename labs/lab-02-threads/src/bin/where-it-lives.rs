@@ -9,8 +9,8 @@ use lab_02::memory::{Region, Sighting, layout, sightings};
 /// Show where each thread's local variable and the shared data live.
 #[derive(Parser)]
 struct Args {
-    /// How many scoped worker threads to start besides main (at least 1).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    /// How many scoped worker threads to start besides main (1 to 100).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
     workers: u16,
 }
 
@@ -24,7 +24,13 @@ fn describe(region: &Option<Region>) -> String {
 
 fn main() {
     let args = Args::parse();
-    let seen: Vec<Sighting> = sightings(args.workers.into());
+    let seen: Vec<Sighting> = match sightings(args.workers.into()) {
+        Ok(seen) => seen,
+        Err(e) => {
+            eprintln!("where-it-lives: cannot start a thread: {e}");
+            std::process::exit(1);
+        }
+    };
     for s in &seen {
         println!("{}:", s.thread);
         println!(
