@@ -2,6 +2,7 @@
 //! itself, read here from the kernel: most of it lives in files under `/proc/self`, which
 //! the kernel generates when you read them.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -17,7 +18,8 @@ pub struct ProcessCard {
     /// The *current* parent: if the parent dies, the kernel re-parents the process
     /// (chapter 9) and this number changes.
     pub ppid: u32,
-    /// The kernel's name for the process (`/proc/self/comm`, at most 15 bytes).
+    /// The kernel's name for the process (`/proc/self/comm`, at most 15 bytes). Bytes,
+    /// not text: a cut through a multi-byte character leaves half of it, shown as U+FFFD.
     pub comm: String,
     pub argv: Vec<String>,
     /// The executable file, as the kernel resolved it at exec time.
@@ -38,10 +40,16 @@ pub struct ProcessCard {
 }
 
 /// One environment variable asked for by name; `value` is `None` when it is not set.
+/// The value is bytes, like everything in the environment: it need not be UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvVar {
     pub name: String,
-    pub value: Option<String>,
+    pub value: Option<OsString>,
+}
+
+/// Name what could not be read: "working directory: No such file or directory".
+fn reading(what: &'static str) -> impl FnOnce(io::Error) -> io::Error {
+    move |e| io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
 // ANCHOR: read
@@ -49,17 +57,20 @@ impl ProcessCard {
     /// Read the card of the calling process. `show_env` names the environment variables
     /// whose values the card should include.
     pub fn read(show_env: &[String]) -> io::Result<ProcessCard> {
+        // Bytes, not a String: a 15-byte cut can split a character (shown as U+FFFD).
+        let comm = fs::read("/proc/self/comm").map_err(reading("/proc/self/comm"))?;
+        let comm = comm.strip_suffix(b"\n").unwrap_or(&comm);
         Ok(ProcessCard {
             pid: getpid().as_raw() as u32,   // Node: process.pid
             ppid: getppid().as_raw() as u32, // Node: process.ppid
-            comm: fs::read_to_string("/proc/self/comm")?
-                .trim_end()
-                .to_string(),
+            comm: String::from_utf8_lossy(comm).into_owned(),
             argv: std::env::args().collect(), // Node: process.argv0 + the rest of argv
-            exe: fs::read_link("/proc/self/exe")?, // Node: process.execPath
-            cwd: std::env::current_dir()?,    // Node: process.cwd()
-            os: std::env::consts::OS,         // Node: process.platform
-            arch: std::env::consts::ARCH,     // Node: process.arch
+            // Node: process.execPath
+            exe: fs::read_link("/proc/self/exe").map_err(reading("/proc/self/exe"))?,
+            // Node: process.cwd()
+            cwd: std::env::current_dir().map_err(reading("working directory"))?,
+            os: std::env::consts::OS,     // Node: process.platform
+            arch: std::env::consts::ARCH, // Node: process.arch (which says x64, not x86_64)
             uid: getuid().as_raw(),
             gid: getgid().as_raw(),
             env_count: std::env::vars_os().count(),
@@ -67,10 +78,11 @@ impl ProcessCard {
                 .iter()
                 .map(|name| EnvVar {
                     name: name.clone(),
-                    value: std::env::var(name).ok(),
+                    value: std::env::var_os(name), // set, even when not UTF-8
                 })
                 .collect(),
-            uptime: uptime()?, // Node: process.uptime(), measured differently
+            // Node: process.uptime(), measured differently
+            uptime: uptime().map_err(reading("/proc/self/stat, /proc/uptime"))?,
             stdio: [0, 1, 2].map(|fd| {
                 fs::read_link(format!("/proc/self/fd/{fd}"))
                     .map(|target| target.display().to_string())
@@ -88,11 +100,15 @@ impl ProcessCard {
 /// `process.uptime()` is another clock: monotonic time now minus a time Node read when it
 /// started.)
 pub fn uptime() -> io::Result<Duration> {
-    let stat = fs::read_to_string("/proc/self/stat")?;
+    // Bytes, not a String: field 2 is comm, which need not be valid UTF-8.
+    let stat = fs::read("/proc/self/stat")?;
     let since_boot = fs::read_to_string("/proc/uptime")?;
     let bad = |what| io::Error::new(io::ErrorKind::InvalidData, what);
-    // The command name (field 2) may contain spaces: count fields after the last ')'.
-    let after_comm = &stat[stat.rfind(')').ok_or_else(|| bad("no ')' in stat"))? + 1..];
+    // The command name (field 2) may contain spaces and ')': count fields after the
+    // last ')'. Everything after it is ASCII numbers and letters.
+    let close = stat.iter().rposition(|&b| b == b')');
+    let close = close.ok_or_else(|| bad("no ')' in stat"))?;
+    let after_comm = String::from_utf8_lossy(&stat[close + 1..]);
     let starttime: u64 = after_comm
         .split_whitespace()
         .nth(22 - 3)
@@ -125,10 +141,15 @@ impl fmt::Display for ProcessCard {
         let env_shown: Vec<String> = self
             .env_shown
             .iter()
-            .map(|var| match &var.value {
-                Some(value) => format!("{}={value}", var.name),
-                None => format!("{} unset", var.name),
-            })
+            .map(
+                |var| match var.value.as_ref().map(|v| v.to_str().ok_or(v)) {
+                    Some(Ok(value)) => format!("{}={value}", var.name),
+                    Some(Err(bytes)) => {
+                        format!("{}={} (set, not UTF-8)", var.name, bytes.to_string_lossy())
+                    }
+                    None => format!("{} unset", var.name),
+                },
+            )
             .collect();
         writeln!(f, "pid:      {}", self.pid)?;
         writeln!(f, "ppid:     {}", self.ppid)?;
@@ -177,6 +198,6 @@ mod tests {
         assert_eq!(card.exe, std::env::current_exe().unwrap());
         assert!(card.comm.len() <= 15);
         assert!(card.env_count >= 1);
-        assert_eq!(card.env_shown[0].value, std::env::var("PATH").ok());
+        assert_eq!(card.env_shown[0].value, std::env::var_os("PATH"));
     }
 }

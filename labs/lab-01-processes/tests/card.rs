@@ -125,3 +125,89 @@ fn the_cards_age_fits_inside_the_time_the_test_measured() {
         "the card says {shown}s, but it lived at most {elapsed:?} (+ {slack:?} rounding)"
     );
 }
+
+/// The card's line that starts with `name`, without the name.
+fn line(finished: &Finished, name: &str) -> Option<String> {
+    finished
+        .stdout_lines()
+        .into_iter()
+        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+}
+
+#[test]
+fn comm_comes_from_the_name_exec_was_given_and_may_end_in_half_a_character() {
+    // Started through a symbolic link, the kernel takes comm from the link's name (cut to
+    // 15 bytes, here through 'í'), while /proc/self/exe names the file it loaded.
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("worker-cafetería");
+    std::os::unix::fs::symlink(CARD, &link).unwrap();
+    let finished = labkit::run(&mut demo(&link)).unwrap();
+    assert!(finished.status.success(), "{finished:?}");
+    assert_eq!(line(&finished, "comm:").unwrap(), "worker-cafeter\u{fffd}");
+    let real = std::fs::canonicalize(CARD).unwrap();
+    assert_eq!(line(&finished, "exe:").unwrap(), real.display().to_string());
+    let shown: Vec<&str> = finished
+        .stdout_lines()
+        .into_iter()
+        .filter(|l| ["comm:", "argv:", "exe:"].iter().any(|p| l.starts_with(p)))
+        .collect();
+    let _guard = Redactor::new()
+        .text(&real.display().to_string(), "EXE")
+        .text(&dir.path().display().to_string(), "TEMP")
+        .settings()
+        .bind_to_scope();
+    insta::assert_snapshot!(
+        "card_symlink",
+        format!(
+            "$ ln -s \"$PWD/target/debug/card\" /tmp/worker-cafetería\n\
+             $ /tmp/worker-cafetería | grep -E '^(comm|argv|exe):'\n{}",
+            shown.join("\n")
+        )
+    );
+}
+
+#[test]
+fn a_value_that_is_not_utf8_is_still_set() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut cmd = demo(CARD);
+    cmd.env_clear()
+        .env("X", std::ffi::OsStr::from_bytes(b"\xff"))
+        .args(["--env", "X"]);
+    let finished = labkit::run(&mut cmd).unwrap();
+    assert!(finished.status.success(), "{finished:?}");
+    assert_eq!(
+        line(&finished, "env:").unwrap(),
+        "1 in total; X=\u{fffd} (set, not UTF-8)"
+    );
+}
+
+#[test]
+fn a_deleted_working_directory_is_named_in_the_error() {
+    // The shell enters a fresh directory, removes it, and becomes the card.
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    let mut cmd = demo("/bin/sh");
+    cmd.args(["-c", r#"cd "$0" && rmdir "$0" && exec "$1""#])
+        .arg(&gone)
+        .arg(CARD);
+    let finished = labkit::run(&mut cmd).unwrap();
+    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    assert_eq!(finished.stdout, "");
+    assert_eq!(
+        finished.stderr,
+        "card: cannot read the process card: working directory: \
+         No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn a_closed_standard_input_is_reopened_on_dev_null_before_main() {
+    // `card <&-` starts the card with fd 0 closed. Rust's runtime opens /dev/null on any
+    // of fds 0-2 that is closed before main runs, so the card never sees "(closed)".
+    let mut cmd = demo("/bin/sh");
+    cmd.args(["-c", r#"exec "$0" <&-"#, CARD]);
+    let finished = labkit::run(&mut cmd).unwrap();
+    assert!(finished.status.success(), "{finished:?}");
+    assert_eq!(line(&finished, "stdin:").unwrap(), "/dev/null");
+}

@@ -82,3 +82,54 @@ fn exit_code_before_exit_and_a_timer_in_an_exit_listener() {
     let _guard = redactor().settings().bind_to_scope();
     insta::assert_snapshot!("node_exit_code", finished.transcript("node exit-code.js"));
 }
+
+#[test]
+fn node_runs_the_exit_listeners_before_it_prints_an_uncaught_exception() {
+    if !labkit::require_tool("node") {
+        return;
+    }
+    // `node exit-paths.js --how throw 2>&1 | cat`: both streams into one pipe, so the
+    // order of the writes survives.
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let mut cmd = demo("node");
+    cmd.current_dir(NODE_DIR)
+        .args(["exit-paths.js", "--how", "throw"])
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer);
+    let finished = labkit::run(&mut cmd).unwrap();
+    drop(cmd); // our copies of the pipe's write end
+    let mut both = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut both).unwrap();
+    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    let listener = both.find("exit listener: code 1").expect(&both);
+    let error = both.find("Error: something went wrong").expect(&both);
+    assert!(listener < error, "{both}");
+}
+
+#[test]
+fn node_ignores_sigpipe_and_sigxfsz_and_catches_sigint_sigusr1_sigterm() {
+    if !labkit::require_tool("node") {
+        return;
+    }
+    // Node's own dispositions, before any JavaScript installs a listener.
+    let finished = node(
+        "-e",
+        &[r#"process.stdout.write(require("fs").readFileSync("/proc/self/status", "utf8"))"#],
+    );
+    assert!(finished.status.success(), "{finished:?}");
+    let status = labkit::proc::Status::parse(&finished.stdout);
+    // A child inherits ignored signals across exec: compare with `cat`, started the same
+    // way, to see what Node itself added.
+    let cat = labkit::run(demo("cat").arg("/proc/self/status")).unwrap();
+    let before = labkit::proc::Status::parse(&cat.stdout);
+    let ignored_by_node =
+        status.signal_mask("SigIgn").unwrap() & !before.signal_mask("SigIgn").unwrap();
+    assert_eq!(
+        labkit::proc::signal_names(ignored_by_node),
+        ["SIGPIPE", "SIGXFSZ"]
+    );
+    let caught = labkit::proc::signal_names(status.signal_mask("SigCgt").unwrap());
+    for signal in ["SIGINT", "SIGUSR1", "SIGTERM"] {
+        assert!(caught.iter().any(|s| s == signal), "{signal} in {caught:?}");
+    }
+}

@@ -17,7 +17,7 @@ fn compile(strategy: &str, out: &Path) {
     // Cargo sets RUSTC for build scripts only; the same toolchain's rustc is on PATH.
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
     let mut cmd = Command::new(rustc);
-    cmd.args(["--edition", "2021", "-C"])
+    cmd.args(["--edition", "2024", "-C"])
         .arg(format!("panic={strategy}"))
         .arg("-o")
         .arg(out)
@@ -44,7 +44,7 @@ fn unwind_runs_destructors_and_exits_101_abort_runs_only_the_hook() {
             ),
         }
         runs.push(finished.transcript(&format!(
-            "rustc --edition 2021 -C panic={strategy} -o /tmp/{strategy} panic_strategy.rs && /tmp/{strategy}"
+            "rustc --edition 2024 -C panic={strategy} -o /tmp/{strategy} panic_strategy.rs && /tmp/{strategy}"
         )));
     }
     // Whether SIGABRT writes a core file depends on `ulimit -c` and the system's

@@ -1,5 +1,6 @@
 //! Chapter 1, exercise 01.1 on a real process: read the card of a child we started, by
-//! its pid, from outside.
+//! its pid, from outside. The child renamed itself so that its comm ends in half a
+//! character, as `/proc/PID/stat` then shows it too.
 
 use std::io::Write;
 use std::process::Stdio;
@@ -13,7 +14,8 @@ use labkit::{ChildGuard, DEFAULT_TIMEOUT, demo};
 fn exercise_01_1_peek_sees_our_child_as_ps_would() {
     let before = Instant::now();
     let mut cmd = demo(env!("CARGO_BIN_EXE_set-title"));
-    cmd.arg("peeked").stdin(Stdio::piped());
+    // A title whose 15-byte cut splits 'í': the child's comm is not valid UTF-8.
+    cmd.arg("worker-cafetería").stdin(Stdio::piped());
     let mut child = ChildGuard::spawn(&mut cmd).unwrap();
     child
         .stdout_lines()
@@ -32,7 +34,7 @@ fn exercise_01_1_peek_sees_our_child_as_ps_would() {
     let elapsed = before.elapsed();
     assert_eq!(info.pid, child.pid());
     assert_eq!(info.ppid, std::process::id());
-    assert_eq!(info.comm, "peeked");
+    assert_eq!(info.comm, "worker-cafeter\u{fffd}");
     // Start time and /proc/uptime are rounded down (a tick, 10 ms): allow for both.
     let slack = Duration::from_secs_f64(1.0 / ticks_per_second().unwrap() as f64 + 0.01);
     assert!(info.age <= elapsed + slack, "{info:?} after {elapsed:?}");

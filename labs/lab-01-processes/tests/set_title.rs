@@ -83,3 +83,24 @@ fn exercise_01_3_cut_title_matches_what_the_kernel_kept() {
         assert_eq!(cut.split.is_some(), valid.len() < comm.len(), "{title}");
     }
 }
+
+#[test]
+fn trailing_spaces_are_part_of_the_name() {
+    // Only the newline the kernel adds to /proc/PID/comm is removed, never the spaces.
+    let (lines, _, comm, _) = run_set_title("a b ");
+    assert_eq!(comm, b"a b ");
+    assert!(lines.iter().any(|l| l == "comm after:  a b "), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == r#"asked for:   a b  (4 bytes, kernel keeps "a b ")"#),
+        "{lines:?}"
+    );
+    let (lines, _, _, _) = run_set_title("x");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == r#"asked for:   x (1 byte, kernel keeps "x")"#),
+        "{lines:?}"
+    );
+}

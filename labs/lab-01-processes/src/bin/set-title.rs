@@ -24,7 +24,9 @@ struct Args {
 /// `/proc/self/comm`; a character the 15-byte cut split shows as U+FFFD.
 fn comm() -> String {
     let bytes = std::fs::read("/proc/self/comm").unwrap_or_default();
-    String::from_utf8_lossy(&bytes).trim_end().to_string()
+    // Only the newline the kernel adds: a title may itself end in spaces.
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn main() {
@@ -35,10 +37,11 @@ fn main() {
         std::process::exit(1);
     }
     println!("comm after:  {}", comm());
+    let bytes = args.title.len();
     println!(
-        "asked for:   {} ({} bytes, kernel keeps {:?})",
+        "asked for:   {} ({bytes} byte{}, kernel keeps {:?})",
         args.title,
-        args.title.len(),
+        if bytes == 1 { "" } else { "s" },
         expected_comm(&args.title)
     );
     println!(
