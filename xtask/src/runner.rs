@@ -23,15 +23,7 @@ pub const TOOLS: [&str; 2] = ["node", "javac"];
 pub fn missing_tools() -> Vec<&'static str> {
     TOOLS
         .into_iter()
-        .filter(|tool| {
-            !Command::new(tool)
-                .arg("--version")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
+        .filter(|tool| !labkit::tools::tool_runs(tool))
         .collect()
 }
 

@@ -1,6 +1,8 @@
 //! Chapter 2: the `parked` demo. It runs as its own process: the test harness has
 //! threads of its own, which would show up in any thread list taken inside it.
 
+mod common;
+use common::with_little_memory;
 use std::io::Write;
 
 use labkit::{ChildGuard, DEFAULT_TIMEOUT, Redactor, demo, run};
@@ -61,14 +63,6 @@ fn bad_input_gets_a_usage_error() {
         "{}",
         done.stderr
     );
-}
-
-/// Run the demo with its address space capped (`ulimit -v`, in KiB), so that starting
-/// many threads, each with a 2 MiB stack, fails part-way through.
-fn with_little_memory(exe: &str, args: &str) -> labkit::run::Finished {
-    let mut cmd = demo("sh");
-    cmd.args(["-c", &format!("ulimit -v 30000 && exec \"$0\" {args}"), exe]);
-    run(&mut cmd).unwrap()
 }
 
 #[test]

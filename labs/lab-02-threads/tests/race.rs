@@ -1,6 +1,8 @@
 //! Chapter 2: the `race` experiment. Its timings are measured with --release (see the
 //! chapter), never asserted; these tests check what it reports besides time.
 
+mod common;
+use common::with_little_memory;
 use labkit::{demo, run};
 
 const EXE: &str = env!("CARGO_BIN_EXE_race");
@@ -86,14 +88,6 @@ fn bad_input_gets_one_clear_line() {
         run(demo(EXE).args(["--threads", "256", "--increments", "18446744073709551615"])).unwrap();
     assert_eq!(done.status.code(), Some(2));
     assert_eq!(done.stderr, "race: --threads x --increments is too large\n");
-}
-
-/// Run the demo with its address space capped (`ulimit -v`, in KiB), so that starting
-/// many threads, each with a 2 MiB stack, fails part-way through.
-fn with_little_memory(exe: &str, args: &str) -> labkit::run::Finished {
-    let mut cmd = demo("sh");
-    cmd.args(["-c", &format!("ulimit -v 30000 && exec \"$0\" {args}"), exe]);
-    run(&mut cmd).unwrap()
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Chapter 2: the `where-it-lives` demo, stacks and the shared heap.
 
+mod common;
+use common::with_little_memory;
 use labkit::{Redactor, demo, run};
 
 #[test]
@@ -40,14 +42,6 @@ fn bad_input_gets_a_usage_error() {
         "{}",
         done.stderr
     );
-}
-
-/// Run the demo with its address space capped (`ulimit -v`, in KiB), so that starting
-/// many threads, each with a 2 MiB stack, fails part-way through.
-fn with_little_memory(exe: &str, args: &str) -> labkit::run::Finished {
-    let mut cmd = demo("sh");
-    cmd.args(["-c", &format!("ulimit -v 30000 && exec \"$0\" {args}"), exe]);
-    run(&mut cmd).unwrap()
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 /// }
 /// ```
 pub fn require_tool(tool: &str) -> bool {
-    if runs(tool) {
+    if tool_runs(tool) {
         return true;
     }
     if strict(|var| std::env::var_os(var)) {
@@ -38,7 +38,8 @@ fn strict(get: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
         .any(|var| get(var).is_some_and(|v| !v.is_empty() && v != "0" && v != "false"))
 }
 
-fn runs(tool: &str) -> bool {
+/// Whether `tool --version` runs and succeeds here.
+pub fn tool_runs(tool: &str) -> bool {
     Command::new(tool)
         .arg("--version")
         .stdin(Stdio::null())
@@ -54,7 +55,7 @@ mod tests {
 
     #[test]
     fn a_present_tool_is_found() {
-        assert!(runs("cargo"));
+        assert!(tool_runs("cargo"));
         assert!(require_tool("cargo"));
     }
 
@@ -80,6 +81,6 @@ mod tests {
 
     #[test]
     fn a_missing_tool_is_not_found() {
-        assert!(!runs("labkit-no-such-tool"));
+        assert!(!tool_runs("labkit-no-such-tool"));
     }
 }
