@@ -5,6 +5,8 @@
 //! - `grade [--lab NN] [--json]`: a score table per lab, with a time-out per lab.
 //! - `mutate-snapshots [--lab NN]`: every line of every reviewed snapshot is checked by a
 //!   test (each line changed alone must fail its test).
+//! - `fuzz [--runs N]`: lab-05's cargo-fuzz target for a fixed number of runs (needs a
+//!   nightly toolchain; skipped without one).
 //!
 //! The project's layout (root, files, labs, snapshot headers, exercise regions) comes from
 //! the book-tests library, which the book's checks use too.
@@ -12,6 +14,7 @@
 mod check;
 mod edition;
 mod exercises;
+mod fuzz;
 mod grade;
 mod mutate;
 mod runner;
@@ -64,6 +67,12 @@ enum Task {
         /// Time-out for one test run, in seconds.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+    },
+    /// Fuzz lab-05's channel decoders for a fixed number of runs (needs nightly).
+    Fuzz {
+        /// Inputs to try.
+        #[arg(long, default_value_t = 20_000)]
+        runs: u64,
     },
 }
 
@@ -138,6 +147,13 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Task::Fuzz { runs } => match fuzz::fuzz(&root, runs, Duration::from_secs(1800)) {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
     }
 }
 

@@ -4,8 +4,9 @@
 //! Every fd that Rust's std opens is close-on-exec, so a child inherits only 0, 1 and 2.
 //! To hand over anything else, the child must copy the fd to the wanted number between
 //! `fork` and `exec`, where `dup2` gives the copy without the close-on-exec flag. That
-//! window is reachable only through `CommandExt::pre_exec`, which is `unsafe`: this is the
-//! one `pre_exec` of the project.
+//! window is reachable only through `CommandExt::pre_exec`, which is `unsafe`. This is the
+//! tests' copy; chapter 5 teaches the same technique with lab-05's own `fd_at`, which the
+//! chapter shows and lab-05's library uses in real code.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
@@ -17,6 +18,8 @@ use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 /// Arrange for the child that `cmd` spawns to have `fd` open at number `at`, without
 /// close-on-exec. `cmd` keeps `fd` open until `cmd` is dropped, so one `Command` can
 /// spawn several children. `at` must not be 0, 1 or 2 (use `Stdio` for those).
+///
+/// For tests. The same thing, explained, is `lab_05::fd_at` (chapter 5).
 pub fn place_fd(cmd: &mut Command, fd: OwnedFd, at: RawFd) -> &mut Command {
     assert!(at > 2, "fd {at} is a standard stream: use Stdio for it");
     let source = fd.as_raw_fd();
