@@ -1,6 +1,8 @@
 //! Chapter 4 tests: `exec` with a max buffer (the typed error, the whole group killed and
 //! reaped), `execFile` against injection, and the quoting exercise.
 
+mod common;
+use common::{Sweep, sleepers};
 use lab_04::exec::{ExecError, Stream, exec_file, exec_shell, shell_quote};
 use labkit::{Redactor, demo, run};
 
@@ -9,30 +11,6 @@ const INJECT: &str = env!("CARGO_BIN_EXE_inject");
 
 /// The marker of this file's background `sleep` (node.rs uses another one).
 const MARKER: &str = "27.1828";
-
-/// Pids of processes whose command line is exactly `sleep MARKER`.
-fn sleepers(marker: &str) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| labkit::proc::cmdline(*pid).is_ok_and(|argv| argv == ["sleep", marker]))
-        .collect()
-}
-
-/// Kills every `sleep MARKER` when dropped, also when the test fails.
-struct Sweep(&'static str);
-
-impl Drop for Sweep {
-    fn drop(&mut self) {
-        for pid in sleepers(self.0) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
-}
 
 #[test]
 fn over_max_buffer_the_whole_group_is_killed_and_nothing_is_left() {

@@ -1,6 +1,8 @@
 //! Chapter 4 tests, Node.js side: the four `child_process` calls, each run with `node`
 //! and snapshotted.
 
+mod common;
+use common::{Sweep, sleepers};
 use labkit::{Finished, Redactor, demo, run};
 
 const NODE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/node");
@@ -12,31 +14,6 @@ fn node(args: &[&str]) -> Finished {
     let mut cmd = demo("node");
     cmd.current_dir(NODE_DIR).args(args);
     run(&mut cmd).unwrap()
-}
-
-/// Pids of processes whose command line is exactly `sleep marker`.
-fn sleepers(marker: &str) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| labkit::proc::cmdline(*pid).is_ok_and(|argv| argv == ["sleep", marker]))
-        .collect()
-}
-
-/// Kills every `sleep MARKER` when dropped, also when the test fails: Node leaves it
-/// running on purpose.
-struct Sweep(&'static str);
-
-impl Drop for Sweep {
-    fn drop(&mut self) {
-        for pid in sleepers(self.0) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
 }
 
 #[test]
