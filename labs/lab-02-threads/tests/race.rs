@@ -3,6 +3,7 @@
 
 mod common;
 use common::with_little_memory;
+use labkit::experiment::check_report;
 use labkit::{demo, run};
 
 const EXE: &str = env!("CARGO_BIN_EXE_race");
@@ -42,9 +43,8 @@ fn json_output_follows_the_common_format() {
     .unwrap();
     assert!(done.status.success(), "{}", done.transcript("race --json"));
     let doc: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    check_report(&doc).unwrap_or_else(|e| panic!("{e}\n{}", done.stdout));
     assert_eq!(doc["experiment"], "race");
-    assert!(doc["machine"]["cpus"].as_u64().unwrap() >= 1);
-    assert!(doc["machine"]["kernel"].is_string());
     assert!(doc["method"].as_str().unwrap().contains("interleaved"));
     let rows = doc["rows"].as_array().unwrap();
     let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
@@ -59,12 +59,8 @@ fn json_output_follows_the_common_format() {
         ]
     );
     for row in rows {
-        for field in ["unit", "median", "min", "max", "runs"] {
-            assert!(!row[field].is_null(), "{field} missing in {row}");
-        }
-        assert_eq!(row["runs"], 3);
-        assert!(row["min"].as_f64() <= row["median"].as_f64());
-        assert!(row["median"].as_f64() <= row["max"].as_f64());
+        assert_eq!(row["runs"], 3, "{row}");
+        assert_eq!(row["unit"], "ms", "{row}");
         let total = row["median_total"].as_u64().unwrap();
         if row["name"] == "racy load + store" || row["name"] == "node view[0]++" {
             assert!((2..=200).contains(&total), "{row}");

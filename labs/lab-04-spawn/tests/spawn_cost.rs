@@ -1,6 +1,7 @@
 //! Chapter 4: the `spawn-cost` experiment. Its timings are measured with --release (see
 //! the chapter), never asserted; these tests check its output format and bad input.
 
+use labkit::experiment::check_report;
 use labkit::{demo, run};
 
 const EXE: &str = env!("CARGO_BIN_EXE_spawn-cost");
@@ -14,9 +15,8 @@ fn json_output_follows_the_common_format() {
         done.transcript("spawn-cost --json")
     );
     let doc: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    check_report(&doc).unwrap_or_else(|e| panic!("{e}\n{}", done.stdout));
     assert_eq!(doc["experiment"], "spawn-cost");
-    assert!(doc["machine"]["cpus"].as_u64().unwrap() >= 1);
-    assert!(doc["machine"]["kernel"].is_string());
     assert!(doc["method"].as_str().unwrap().contains("interleaved"));
     let rows = doc["rows"].as_array().unwrap();
     let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
@@ -34,8 +34,6 @@ fn json_output_follows_the_common_format() {
     for row in rows {
         assert_eq!(row["runs"], 2, "{row}");
         assert_eq!(row["unit"], "us per spawn");
-        assert!(row["min"].as_f64() <= row["median"].as_f64(), "{row}");
-        assert!(row["median"].as_f64() <= row["max"].as_f64(), "{row}");
     }
 }
 

@@ -21,11 +21,14 @@
 //! - [`tools::require_tool`]: skip a Node.js or Java comparison on a reader's machine
 //!   without the tool, fail it in CI.
 //! - [`http`]: a tiny HTTP/1.1 client for testing the labs' servers.
+//! - [`experiment`]: what the labs' `--release` experiments share: the machine line, the
+//!   median and spread of a row, the `--json` report (DESIGN §9) and its check in tests.
 
 use std::time::Duration;
 
 pub mod child;
 pub mod daemon;
+pub mod experiment;
 pub mod fd;
 pub mod group;
 pub mod http;

@@ -19,6 +19,7 @@ use lab_02::counter::{
     count_racy, count_sharded, count_sharded_unpadded, count_with_atomic, count_with_mutex,
 };
 use lab_02::join::panic_message;
+use labkit::experiment::{Machine, Summary, median, report};
 use nix::libc::c_long;
 use nix::sys::resource::{UsageWho, getrusage};
 use serde_json::json;
@@ -60,45 +61,46 @@ struct Switches {
     involuntary: c_long,
 }
 
-fn median<T: Copy + Ord>(values: &[T]) -> T {
-    let mut sorted = values.to_vec();
-    sorted.sort();
-    sorted[sorted.len() / 2]
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+impl Row {
+    /// Wall time per run, in milliseconds.
+    fn time(&self) -> Summary {
+        let times: Vec<f64> = self.times.iter().map(|&d| ms(d)).collect();
+        Summary::of(&times).expect("every run adds a time to every row")
+    }
+
+    /// The median final value of the counter.
+    fn total(&self) -> u64 {
+        median(&self.totals).expect("every run adds a total to every row")
+    }
+}
+
 fn lost_percent(row: &Row, exact: u64) -> f64 {
-    let total = median(&row.totals);
+    let total = row.total();
     100.0 * (exact - total.min(exact)) as f64 / exact.max(1) as f64
 }
 
 fn ratio(row: &Row, base: Option<&Row>) -> Option<f64> {
-    base.map(|b| ms(median(&row.times)) / ms(median(&b.times)))
+    base.map(|b| row.time().median / b.time().median)
 }
 
 /// The median of each kind of context switch over a row's runs.
 fn switches(row: &Row) -> Option<Switches> {
-    if row.switches.is_empty() {
-        return None;
-    }
     let voluntary: Vec<c_long> = row.switches.iter().map(|s| s.voluntary).collect();
     let involuntary: Vec<c_long> = row.switches.iter().map(|s| s.involuntary).collect();
     Some(Switches {
-        voluntary: median(&voluntary),
-        involuntary: median(&involuntary),
+        voluntary: median(&voluntary)?,
+        involuntary: median(&involuntary)?,
     })
 }
 
 fn print_rows(rows: &[Row], exact: u64, baseline: &str) {
     let base = rows.iter().find(|r| r.method == baseline);
     for row in rows {
-        let (fastest, slowest) = (
-            row.times.iter().min().copied().unwrap_or_default(),
-            row.times.iter().max().copied().unwrap_or_default(),
-        );
+        let time = row.time();
         let switches = match switches(row) {
             Some(s) => format!("{}/{}", s.voluntary, s.involuntary),
             None => "-".to_string(),
@@ -106,10 +108,10 @@ fn print_rows(rows: &[Row], exact: u64, baseline: &str) {
         println!(
             "{:<24} {:>12} {:>6.1}% {:>9.1} ms  {:<15} {:>13} {:>8.2}x",
             row.method,
-            median(&row.totals),
+            row.total(),
             lost_percent(row, exact),
-            ms(median(&row.times)),
-            format!("({:.1}..{:.1})", ms(fastest), ms(slowest)),
+            time.median,
+            time.range(),
             switches,
             ratio(row, base).unwrap_or(f64::NAN),
         );
@@ -120,19 +122,12 @@ fn json_rows(rows: &[Row], exact: u64, baseline: &str) -> Vec<serde_json::Value>
     let base = rows.iter().find(|r| r.method == baseline);
     rows.iter()
         .map(|row| {
-            let mut value = json!({
-                "name": row.method,
-                "unit": "ms",
-                "median": ms(median(&row.times)),
-                "min": ms(row.times.iter().min().copied().unwrap_or_default()),
-                "max": ms(row.times.iter().max().copied().unwrap_or_default()),
-                "runs": row.times.len(),
-                "median_total": median(&row.totals),
-                "exact_total": exact,
-                "lost_percent": lost_percent(row, exact),
-                "vs_baseline": ratio(row, base),
-                "baseline": baseline,
-            });
+            let mut value = row.time().row(row.method, "ms");
+            value["median_total"] = json!(row.total());
+            value["exact_total"] = json!(exact);
+            value["lost_percent"] = json!(lost_percent(row, exact));
+            value["vs_baseline"] = json!(ratio(row, base));
+            value["baseline"] = json!(baseline);
             if let Some(s) = switches(row) {
                 value["voluntary_switches"] = json!(s.voluntary);
                 value["involuntary_switches"] = json!(s.involuntary);
@@ -252,16 +247,8 @@ fn main() {
     }
     let node = node_rows(&args);
 
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let kernel = kernel.trim();
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let build = if cfg!(debug_assertions) {
-        "debug (use --release)"
-    } else {
-        "release"
-    };
+    let machine = Machine::detect();
+    let build = machine.build();
     let method = format!(
         "{} threads x {} increments = {exact} exact; {} runs per method, methods interleaved \
          within each run; median, min and max wall time per run; context switches of the \
@@ -273,20 +260,14 @@ fn main() {
         if let Some(node) = &node {
             all.extend(json_rows(node, exact, "node Atomics.add"));
         }
-        let doc = json!({
-            "experiment": "race",
-            "machine": {"cpus": cpus, "kernel": kernel},
-            "method": method,
-            "rows": all,
-        });
-        println!("{doc:#}");
+        println!("{:#}", report("race", &machine, &method, all));
         return;
     }
     println!(
         "shared counter: {} threads x {} increments = {exact} exact; {} runs, interleaved",
         args.threads, args.increments, args.runs
     );
-    println!("machine: {cpus} CPUs, Linux {kernel}; build: {build}");
+    println!("{machine}");
     println!(
         "{:<24} {:>12} {:>7} {:>12}  {:<15} {:>13} {:>9}",
         "method",

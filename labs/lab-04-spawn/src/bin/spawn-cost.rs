@@ -21,6 +21,7 @@ use std::time::Instant;
 use clap::Parser;
 use lab_04::cli;
 use lab_04::forking::underscore_exit;
+use labkit::experiment::{Machine, Summary, report};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
 use serde_json::json;
@@ -47,6 +48,12 @@ struct Row {
     name: &'static str,
     /// Microseconds per spawn, one value per round.
     per_spawn_us: Vec<f64>,
+}
+
+impl Row {
+    fn per_spawn(&self) -> Summary {
+        Summary::of(&self.per_spawn_us).expect("every round adds a time to every row kept")
+    }
 }
 
 fn null(cmd: &mut Command) -> &mut Command {
@@ -85,18 +92,6 @@ fn fork_exec_by_hand(path: &CString, argv: &[*const libc::c_char]) {
     }
 }
 // ANCHOR_END: by_hand
-
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn min_max(values: &[f64]) -> (f64, f64) {
-    values.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &v| {
-        (lo.min(v), hi.max(v))
-    })
-}
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
@@ -196,16 +191,8 @@ fn main() {
     let node_missing = node.is_none();
     rows.extend(node);
 
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let kernel = kernel.trim();
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let build = if cfg!(debug_assertions) {
-        "debug (use --release)"
-    } else {
-        "release"
-    };
+    let machine = Machine::detect();
+    let build = machine.build();
     let method = format!(
         "start {} and wait for it, {} times in a row per method and round; {} rounds, methods \
          interleaved within each round; median, min and max of the per-spawn time over the \
@@ -216,27 +203,20 @@ fn main() {
         args.rounds,
         args.touch_mib
     );
-    let base = median(&rows[0].per_spawn_us);
+    let base = rows[0].per_spawn().median;
     if args.json {
         let rows: Vec<_> = rows
             .iter()
             .map(|r| {
-                let (min, max) = min_max(&r.per_spawn_us);
-                json!({
-                    "name": r.name, "unit": "us per spawn", "median": median(&r.per_spawn_us),
-                    "min": min, "max": max, "runs": r.per_spawn_us.len(),
-                    "spawns_per_run": args.spawns,
-                    "vs_posix_spawn": median(&r.per_spawn_us) / base,
-                })
+                let per_spawn = r.per_spawn();
+                let mut row = per_spawn.row(r.name, "us per spawn");
+                row["spawns_per_run"] = json!(args.spawns);
+                row["vs_posix_spawn"] = json!(per_spawn.median / base);
+                row
             })
             .collect();
-        let doc = json!({
-            "experiment": "spawn-cost",
-            "machine": {"cpus": cpus, "kernel": kernel},
-            "method": method,
-            "touch_mib": args.touch_mib,
-            "rows": rows,
-        });
+        let mut doc = report("spawn-cost", &machine, &method, rows);
+        doc["touch_mib"] = json!(args.touch_mib);
         println!("{doc:#}");
         return;
     }
@@ -247,19 +227,19 @@ fn main() {
         args.rounds,
         args.touch_mib
     );
-    println!("machine: {cpus} CPUs, Linux {kernel}; build: {build}");
+    println!("{machine}");
     println!(
         "{:<38} {:>12}  {:<17} {:>10}",
         "method", "per spawn", "(min..max)", "vs spawn"
     );
     for r in &rows {
-        let (min, max) = min_max(&r.per_spawn_us);
+        let per_spawn = r.per_spawn();
         println!(
             "{:<38} {:>9.1} us  {:<17} {:>9.2}x",
             r.name,
-            median(&r.per_spawn_us),
-            format!("({min:.1}..{max:.1})"),
-            median(&r.per_spawn_us) / base
+            per_spawn.median,
+            per_spawn.range(),
+            per_spawn.median / base
         );
     }
     if node_missing {

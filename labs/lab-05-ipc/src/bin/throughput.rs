@@ -28,6 +28,7 @@ use lab_05::{
     Channel, ChannelError, DEFAULT_LIMIT, FrameChannel, LineDecoder, decode_line,
     spawn_with_channel,
 };
+use labkit::experiment::{Machine, Summary, report};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -319,15 +320,13 @@ impl Row {
         }
     }
 
-    fn sorted(&self) -> Vec<f64> {
-        let mut v = self.values.clone();
-        v.sort_by(f64::total_cmp);
-        v
+    /// `None` for a row that was skipped (no values).
+    fn summary(&self) -> Option<Summary> {
+        Summary::of(&self.values)
     }
 
     fn median(&self) -> f64 {
-        let v = self.sorted();
-        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+        self.summary().map_or(f64::NAN, |s| s.median)
     }
 }
 
@@ -453,16 +452,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let kernel = kernel.trim();
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let build = if cfg!(debug_assertions) {
-        "debug (use --release)"
-    } else {
-        "release"
-    };
+    let machine = Machine::detect();
+    let build = machine.build();
     let method = format!(
         "{} messages per message test (batches of {}), {} round trips, {} MiB per bulk test; \
          {} runs, methods interleaved within each run; median, min and max over the runs; \
@@ -474,12 +465,7 @@ fn main() {
     if args.json {
         let rows: Vec<Value> = rows
             .iter()
-            .filter(|r| !r.values.is_empty())
-            .map(|r| {
-                let v = r.sorted();
-                json!({"name": r.name, "unit": r.unit, "median": r.median(),
-                       "min": v.first(), "max": v.last(), "runs": v.len()})
-            })
+            .filter_map(|r| Some(r.summary()?.row(r.name, r.unit)))
             .collect();
         let goals: Vec<Value> = goals
             .iter()
@@ -489,38 +475,32 @@ fn main() {
                 Err(why) => json!({"goal": goal.name, "needed": goal.needed, "skipped": why}),
             })
             .collect();
-        let doc = json!({
-            "experiment": "throughput",
-            "machine": {"cpus": cpus, "kernel": kernel},
-            "method": method,
-            "rows": rows,
-            "goals": goals,
-        });
+        let mut doc = report("throughput", &machine, &method, rows);
+        doc["goals"] = json!(goals);
         println!("{doc:#}");
         return;
     }
     println!("channel throughput: {method}");
-    println!("machine: {cpus} CPUs, Linux {kernel}");
+    // The build is in the method line above, so this machine line leaves it out.
+    println!("machine: {} CPUs, Linux {}", machine.cpus, machine.kernel);
     println!(
         "{:<44} {:>6} {:>12}  (min..max)",
         "method", "unit", "median"
     );
     for row in &rows {
-        let v = row.sorted();
-        if v.is_empty() {
+        let Some(summary) = row.summary() else {
             println!(
                 "{:<44} {:>6} {:>12}",
                 row.name, row.unit, "skipped: node not found on PATH"
             );
             continue;
-        }
+        };
         println!(
-            "{:<44} {:>6} {:>12.1}  ({:.1}..{:.1})",
+            "{:<44} {:>6} {:>12.1}  {}",
             row.name,
             row.unit,
-            row.median(),
-            v[0],
-            v[v.len() - 1]
+            summary.median,
+            summary.range()
         );
     }
     for (goal, ratio) in goals {
