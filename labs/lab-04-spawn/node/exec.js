@@ -4,6 +4,8 @@
 // ANCHOR: exec
 const { exec } = require('node:child_process');
 const fs = require('node:fs');
+const { waitForSleep } = require('./marked-sleep.js');
+const MARKER = '31.4159';
 
 exec('node -v', (err, stdout) => {
   console.log(`exec('node -v'): ${stdout.trim()}`);
@@ -13,7 +15,7 @@ exec('node -v', (err, stdout) => {
   const child = exec(cmd, { maxBuffer: 64 * 1024 }, (err, stdout) => {
     console.log(`callback: ${err.code}, kept ${stdout.length} bytes of stdout`);
     console.log(`SIGTERM sent to the shell only (pid=${child.pid}): child.killed=${child.killed}`);
-    waitForSleep(10_000, (pid) => {
+    waitForSleep(MARKER, 10_000, (pid) => {
       if (!pid) return console.log('sleep 31.4159 is not running');
       const orphaned = ppidOf(pid) !== String(child.pid);
       console.log(`sleep 31.4159 is still running, orphaned=${orphaned}`);
@@ -35,27 +37,7 @@ function ignoresTerm() {
 }
 // ANCHOR_END: exec
 
-// The sleep was forked by the shell before the pipeline ran, but it may not have
-// reached exec yet: look for it in /proc for a while.
-function waitForSleep(ms, done) {
-  const until = Date.now() + ms;
-  const look = () => {
-    const pid = findSleep();
-    if (pid || Date.now() > until) return done(pid);
-    setTimeout(look, 10);
-  };
-  look();
-}
 
-function findSleep() {
-  for (const pid of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1') === 'sleep\u000031.4159\u0000') return pid;
-    } catch { /* gone meanwhile */ }
-  }
-  return null;
-}
 
 function ppidOf(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
