@@ -31,6 +31,8 @@ pub struct Stat {
     pub ppid: u32,
     pub pgrp: u32,
     pub session: u32,
+    /// The controlling terminal (device number), 0 when the process has none: a daemon's.
+    pub tty_nr: u32,
     pub num_threads: u32,
     /// Start time after boot, in clock ticks.
     pub starttime: u64,
@@ -63,6 +65,7 @@ impl Stat {
             ppid: num(4)? as u32,
             pgrp: num(5)? as u32,
             session: num(6)? as u32,
+            tty_nr: num(7)? as u32,
             num_threads: num(20)? as u32,
             starttime: num(22)?,
         })
@@ -277,7 +280,7 @@ mod tests {
 
     #[test]
     fn stat_parse_handles_names_with_spaces_and_parentheses() {
-        let line = "4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 \
+        let line = "4242 (my (odd) name) S 1 4242 4242 34816 -1 4194560 100 0 0 0 \
                     1 2 0 0 20 0 3 0 987654 1000 200 0 0";
         let stat = Stat::parse(line).unwrap();
         assert_eq!(
@@ -289,6 +292,7 @@ mod tests {
                 ppid: 1,
                 pgrp: 4242,
                 session: 4242,
+                tty_nr: 34816,
                 num_threads: 3,
                 starttime: 987654,
             }
