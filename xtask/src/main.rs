@@ -7,10 +7,12 @@
 //!   test (each line changed alone must fail its test).
 //! - `fuzz [--runs N]`: lab-05's cargo-fuzz target for a fixed number of runs (needs a
 //!   nightly toolchain; skipped without one).
+//! - `book-check [--out DIR]`: the built book opened page by page in headless Chromium.
 //!
 //! The project's layout (root, files, labs, snapshot headers, exercise regions) comes from
 //! the book-tests library, which the book's checks use too.
 
+mod book_check;
 mod check;
 mod edition;
 mod exercises;
@@ -67,6 +69,18 @@ enum Task {
         /// Time-out for one test run, in seconds.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+    },
+    /// Open every page of the built book in headless Chromium and check what a reader sees.
+    BookCheck {
+        /// The book to check (the directory with book.toml); default: this project.
+        #[arg(long, value_name = "DIR")]
+        book: Option<PathBuf>,
+        /// Screenshots and the built site go here; default: target/book-check.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Check the site already built in OUT/site.
+        #[arg(long)]
+        no_build: bool,
     },
     /// Fuzz lab-05's channel decoders for a fixed number of runs (needs nightly).
     Fuzz {
@@ -142,6 +156,36 @@ fn main() -> ExitCode {
                     } else {
                         eprint!("{}", report.defects());
                         ExitCode::FAILURE
+                    }
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        Task::BookCheck {
+            book,
+            out,
+            no_build,
+        } => {
+            let options = book_check::Options {
+                book: book.unwrap_or_else(|| root.clone()),
+                out: out.unwrap_or_else(|| root.join("target/book-check")),
+                no_build,
+            };
+            match book_check::book_check(&options) {
+                Ok(report) => {
+                    print!("{}", report.table());
+                    let problems = report.problems();
+                    println!("screenshots in {}", options.out.display());
+                    if problems.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        for p in &problems {
+                            eprintln!("book-check: {p}");
+                        }
+                        fail(&format!(
+                            "{} problem(s) in the rendered book",
+                            problems.len()
+                        ))
                     }
                 }
                 Err(e) => fail(&e),
