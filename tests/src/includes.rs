@@ -11,7 +11,7 @@ use crate::layout::{
 use crate::markdown::{Selector, directives, fences, is_anchor_line, is_any_anchor_line};
 
 /// The text an include puts on the page, or why it cannot.
-fn resolve(file_text: &str, selector: &Selector) -> Result<String, String> {
+pub fn resolve(file_text: &str, selector: &Selector) -> Result<String, String> {
     let lines: Vec<&str> = file_text.lines().collect();
     match selector {
         Selector::Whole => Ok(file_text.to_string()),
@@ -58,6 +58,7 @@ fn leaks_insta_header(text: &str) -> bool {
 }
 
 /// An include found on a page, resolved to a file path.
+#[derive(Debug)]
 pub struct Include {
     pub page: PathBuf,
     pub line: usize,

@@ -11,7 +11,8 @@
 //! cutting them out) are written once, here, and used by both.
 
 mod chapters;
-mod includes;
+pub mod demos;
+pub mod includes;
 pub mod layout;
 pub mod markdown;
 pub mod regions;
