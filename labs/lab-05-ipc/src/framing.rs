@@ -152,6 +152,13 @@ impl LineDecoder {
             skipping: false,
         }
     }
+
+    /// How many received bytes are buffered and not handed out yet (a partial line, or
+    /// lines not asked for). Chapter 6 subtracts it from the bytes read to know where in
+    /// the stream each line ends, to match a received fd with the message it came with.
+    pub fn pending_len(&self) -> usize {
+        self.buffer.pending().len()
+    }
 }
 
 // ANCHOR: next_line
