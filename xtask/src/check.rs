@@ -22,6 +22,9 @@ pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
     let work = root.join("target/xtask/check");
     let scratch = work.join("project");
     let target = work.join("target");
+    // Two checks at once would rewrite each other's scratch copy: hold a lock while working.
+    fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let _lock = lock(&work.join("lock"))?;
     let _ = fs::remove_dir_all(&scratch);
     copy_files(root, &scratch, &files).map_err(|e| format!("copying the project: {e}"))?;
     let restore = |file: &Path| {
@@ -103,4 +106,18 @@ pub fn check(root: &Path, timeout: Duration) -> Result<String, String> {
         packages.len(),
         started.elapsed()
     ))
+}
+
+/// An exclusive `flock` on `path`, waiting (and saying so) while another check holds it.
+fn lock(path: &Path) -> Result<nix::fcntl::Flock<fs::File>, String> {
+    use nix::fcntl::{Flock, FlockArg};
+    let file = fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => Ok(lock),
+        Err((file, _)) => {
+            eprintln!("check: another `cargo xtask check` is running; waiting for it");
+            Flock::lock(file, FlockArg::LockExclusive)
+                .map_err(|(_, e)| format!("{}: {e}", path.display()))
+        }
+    }
 }
