@@ -1,0 +1,111 @@
+//! Chapter 8 exercises: `check_private_dir` (a directory fit for a notify socket) and
+//! `could_acquire_a_terminal` (from /proc/PID/stat).
+
+use std::os::unix::fs::PermissionsExt;
+
+use lab_08::check_private_dir;
+use lab_08::could_acquire_a_terminal;
+use labkit::daemon::DaemonGuard;
+use labkit::demo;
+
+/// Our uid: the owner of a directory we just created.
+fn uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::metadata(tmp.path()).unwrap().uid()
+}
+
+#[test]
+fn exercise_private_dir_accepts_0700_and_refuses_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("state");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    check_private_dir(&dir, uid()).unwrap();
+
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+    let err = check_private_dir(&dir, uid()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+    assert!(err.to_string().contains("750"), "{err}");
+
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let err = check_private_dir(&dir, uid() + 1).unwrap_err();
+    assert!(err.to_string().contains("owned by"), "{err}");
+
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert!(
+        check_private_dir(&file, uid()).is_err(),
+        "a file is not a directory"
+    );
+
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&dir, &link).unwrap();
+    assert!(
+        check_private_dir(&link, uid()).is_err(),
+        "a symlink could be swapped later"
+    );
+}
+
+/// Kills and reaps a plain child on drop.
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn exercise_only_a_session_leader_without_a_tty_could_acquire_one() {
+    let guard = DaemonGuard::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    let mut start = demo(env!("CARGO_BIN_EXE_labd"));
+    start
+        .arg("--state-dir")
+        .arg(state)
+        .args(["start", "--interval-ms", "60000"]);
+    let started = labkit::run(&mut start).unwrap();
+    let pid: u32 = started
+        .stdout
+        .trim()
+        .strip_prefix("started pid=")
+        .unwrap()
+        .parse()
+        .unwrap();
+    guard.track(pid).unwrap();
+    assert!(
+        !could_acquire_a_terminal(pid).unwrap(),
+        "the double fork's point"
+    );
+
+    // setsid(1) in a child that is not a group leader calls setsid() and execs sleep: a
+    // session leader with no terminal, like Node's detached child.
+    let leader = Reap(
+        std::process::Command::new("setsid")
+            .args(["sleep", "60"])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let leader_pid = leader.0.id();
+    labkit::eventually(labkit::DEFAULT_TIMEOUT, || {
+        match labkit::proc::stat(leader_pid) {
+            Ok(s) if s.session == leader_pid && s.comm == "sleep" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .unwrap();
+    assert!(could_acquire_a_terminal(leader_pid).unwrap());
+    assert!(
+        could_acquire_a_terminal(u32::MAX).is_err(),
+        "no such process"
+    );
+
+    let mut stop = demo(env!("CARGO_BIN_EXE_labd"));
+    stop.arg("--state-dir").arg(state).arg("stop");
+    assert!(labkit::run(&mut stop).unwrap().status.success());
+}
