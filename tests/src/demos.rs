@@ -10,9 +10,11 @@
 //! cargo run [-q] [--release] -p lab-NN --bin BIN [-- ARGS…]
 //! ```
 //!
-//! optionally with `< /dev/null` at the end. Anything else (a pipe, `&`, `;`, another
-//! redirection, `$(…)`, an environment prefix) is not a demo: the page shows no Run button
-//! for it, and the runner refuses it.
+//! optionally behind `env -i [-C DIR] [NAME=VALUE…]` (an empty environment, a working
+//! directory, variables), with the program also written `"$PWD/target/debug/BIN"`, and
+//! with `< /dev/null` and `2>&1 | cat` (stderr and stdout into one pipe) at the end.
+//! Anything else (another pipe, `&`, `;`, another redirection, `$(…)`) is not a demo: the
+//! page shows no Run button for it, and the runner refuses it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,12 +37,31 @@ pub enum Program {
 }
 
 /// A demo command, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DemoCommand {
     pub program: Program,
     pub args: Vec<String>,
     /// `< /dev/null` was given.
     pub stdin_null: bool,
+    /// `2>&1 | cat`: stderr goes where stdout goes, one pipe.
+    pub merge_stderr: bool,
+    /// `env -i`: start from an empty environment.
+    pub clear_env: bool,
+    /// `env -C DIR`.
+    pub cwd: Option<String>,
+    /// `env NAME=VALUE`, in order.
+    pub env: Vec<(String, String)>,
+    /// Written `"$PWD/target/…"`: argv[0] is the absolute path.
+    pub absolute: bool,
+}
+
+impl Default for Program {
+    fn default() -> Self {
+        Program::Built {
+            release: false,
+            bin: String::new(),
+        }
+    }
 }
 
 impl DemoCommand {
@@ -69,20 +90,29 @@ pub struct Demo {
     pub command: DemoCommand,
 }
 
+/// The suffixes a demo may end with, cut off: `2>&1 | cat` (merge) then `< /dev/null`, in
+/// either order.
+fn cut_suffixes(line: &str) -> (&str, bool, bool) {
+    let mut line = line.trim();
+    let (mut stdin_null, mut merge) = (false, false);
+    loop {
+        if let Some(rest) = line.strip_suffix("2>&1 | cat") {
+            line = rest.trim_end();
+            merge = true;
+        } else if let Some(rest) = line.strip_suffix("< /dev/null") {
+            line = rest.trim_end();
+            stdin_null = true;
+        } else {
+            return (line, stdin_null, merge);
+        }
+    }
+}
+
 /// Split a command line into words as a POSIX shell would for the forms above: blanks
 /// separate words, single and double quotes group (no expansion inside single quotes; in
 /// double quotes only `\"` and `\\`). Returns `None` for anything a shell would treat
-/// specially outside quotes (`|&;<>()$\`` and `*?[`), except a final `< /dev/null`, which
-/// is reported separately.
-pub fn split_words(line: &str) -> Option<(Vec<String>, bool)> {
-    let mut line = line.trim();
-    let stdin_null = match line.strip_suffix("< /dev/null") {
-        Some(rest) => {
-            line = rest.trim_end();
-            true
-        }
-        None => false,
-    };
+/// specially outside quotes (`|&;<>()$\`` and `*?[`) (`#~` too).
+pub fn split_plain(line: &str) -> Option<Vec<String>> {
     let mut words = Vec::new();
     let mut word: Option<String> = None;
     let mut chars = line.chars();
@@ -125,7 +155,7 @@ pub fn split_words(line: &str) -> Option<(Vec<String>, bool)> {
         }
     }
     words.extend(word);
-    Some((words, stdin_null))
+    Some(words)
 }
 
 fn is_name(s: &str) -> bool {
@@ -140,8 +170,41 @@ fn is_lab_package(s: &str) -> bool {
 
 /// Parse one shown command (without the `$ `), or `None` when it is not a demo.
 pub fn parse_command(shown: &str) -> Option<DemoCommand> {
-    let (words, stdin_null) = split_words(shown)?;
+    let (line, stdin_null, merge_stderr) = cut_suffixes(shown);
+    // The one shell expansion a demo may use: `"$PWD/target/…"`, the built binary by its
+    // absolute path. It is rewritten before splitting; any other `$` is refused.
+    let absolute = line.contains("\"$PWD/target/");
+    let line = line.replace("\"$PWD/target/", "\"./target/");
+    let words = split_plain(&line)?;
+    let mut cmd = DemoCommand {
+        stdin_null,
+        merge_stderr,
+        absolute,
+        ..DemoCommand::default()
+    };
+    let mut words = words.as_slice();
+    if words.first().map(String::as_str) == Some("env") {
+        words = &words[1..];
+        loop {
+            match words.first().map(String::as_str) {
+                Some("-i") => cmd.clear_env = true,
+                Some("-C") => {
+                    cmd.cwd = Some(words.get(1)?.clone());
+                    words = &words[1..];
+                }
+                Some(w) if is_assignment(w) => {
+                    let (name, value) = w.split_once('=')?;
+                    cmd.env.push((name.to_string(), value.to_string()));
+                }
+                _ => break,
+            }
+            words = &words[1..];
+        }
+    }
     let (first, rest) = words.split_first()?;
+    if absolute && !first.starts_with("./target/") {
+        return None;
+    }
     let built = |release: bool, bin: &str| Program::Built {
         release,
         bin: bin.to_string(),
@@ -150,7 +213,7 @@ pub fn parse_command(shown: &str) -> Option<DemoCommand> {
         (built(false, bin), rest.to_vec())
     } else if let Some(bin) = first.strip_prefix("./target/release/") {
         (built(true, bin), rest.to_vec())
-    } else if first == "cargo" && rest.first().map(String::as_str) == Some("run") {
+    } else if first == "cargo" && rest.first().map(String::as_str) == Some("run") && !absolute {
         let mut release = false;
         let mut package = None;
         let mut bin = None;
@@ -190,11 +253,21 @@ pub fn parse_command(shown: &str) -> Option<DemoCommand> {
     if !is_name(bin) {
         return None;
     }
-    Some(DemoCommand {
-        program,
-        args,
-        stdin_null,
-    })
+    cmd.program = program;
+    cmd.args = args;
+    Some(cmd)
+}
+
+/// `NAME=VALUE` with a shell variable name.
+fn is_assignment(word: &str) -> bool {
+    let Some((name, _)) = word.split_once('=') else {
+        return false;
+    };
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A page's Markdown with its `{{#include}}`s replaced by what they include (one level,
@@ -314,6 +387,19 @@ mod tests {
     }
 
     #[test]
+    fn a_prepared_environment_is_part_of_the_demo() {
+        let c = parse_command(
+            "env -i -C / GREETING=hello \"$PWD/target/debug/card\" --env GREETING < /dev/null 2>&1 | cat",
+        )
+        .unwrap();
+        assert_eq!(c.bin(), "card");
+        assert!(c.clear_env && c.stdin_null && c.merge_stderr && c.absolute);
+        assert_eq!(c.cwd.as_deref(), Some("/"));
+        assert_eq!(c.env, [("GREETING".to_string(), "hello".to_string())]);
+        assert_eq!(args(&c), ["--env", "GREETING"]);
+    }
+
+    #[test]
     fn quoted_arguments_stay_one_word_and_are_never_run_by_a_shell() {
         let c =
             parse_command("./target/debug/exec-shell 'echo out; echo err >&2; exit 3'").unwrap();
@@ -336,7 +422,10 @@ mod tests {
             "cargo run -p serde --bin card",
             "cargo test -p lab-01",
             "TITLE=x ./target/debug/card",
-            "env -i ./target/debug/card",
+            "env -u HOME ./target/debug/card",
+            "env -i \"$HOME/target/debug/card\"",
+            "env -i \"$PWD/bin/sh\"",
+            "./target/debug/card 2>&1 | less",
             "/tmp/worker-cafetería",
             "./target/debug/card 'unterminated",
             "./target/debug/card *",

@@ -8,12 +8,14 @@
 //! - `fuzz [--runs N]`: lab-05's cargo-fuzz target for a fixed number of runs (needs a
 //!   nightly toolchain; skipped without one).
 //! - `book-check [--out DIR]`: the built book opened page by page in headless Chromium.
+//! - `runner [--port P]`: serve the book and run the demos it lists from its pages.
 //!
 //! The project's layout (root, files, labs, snapshot headers, exercise regions) comes from
 //! the book-tests library, which the book's checks use too.
 
 mod book_check;
 mod check;
+mod demo_runner;
 mod edition;
 mod exercises;
 mod fuzz;
@@ -81,6 +83,24 @@ enum Task {
         /// Check the site already built in OUT/site.
         #[arg(long)]
         no_build: bool,
+        /// Skip driving `cargo xtask runner` from the pages (done only for this project's book).
+        #[arg(long)]
+        no_runner: bool,
+    },
+    /// Serve the book on 127.0.0.1 and run the demos its pages list, with a live process view.
+    Runner {
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Serve this already built book (the directory with index.html).
+        #[arg(long, value_name = "DIR")]
+        book: Option<PathBuf>,
+        /// Do not build a demo before running it (it must be built already).
+        #[arg(long)]
+        prebuilt: bool,
+        /// Seconds a demo may run before its process group is killed.
+        #[arg(long, default_value_t = 120)]
+        time_limit: u64,
     },
     /// Fuzz lab-05's channel decoders for a fixed number of runs (needs nightly).
     Fuzz {
@@ -165,8 +185,11 @@ fn main() -> ExitCode {
             book,
             out,
             no_build,
+            no_runner,
         } => {
+            let runner = !no_runner && book.is_none();
             let options = book_check::Options {
+                runner,
                 book: book.unwrap_or_else(|| root.clone()),
                 out: out.unwrap_or_else(|| root.join("target/book-check")),
                 no_build,
@@ -188,6 +211,23 @@ fn main() -> ExitCode {
                         ))
                     }
                 }
+                Err(e) => fail(&e),
+            }
+        }
+        Task::Runner {
+            port,
+            book,
+            prebuilt,
+            time_limit,
+        } => {
+            let options = demo_runner::Options {
+                port,
+                book,
+                prebuilt,
+                time_limit: Duration::from_secs(time_limit),
+            };
+            match demo_runner::serve(&root, options) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             }
         }

@@ -16,6 +16,7 @@
 
 mod browser;
 mod probe;
+mod runner_check;
 mod site;
 
 use std::fmt::Write as _;
@@ -34,6 +35,8 @@ pub struct Options {
     pub out: PathBuf,
     /// Check the site already built in `OUT/site` instead of building it.
     pub no_build: bool,
+    /// Also drive `cargo xtask runner` from the pages (the project's own book).
+    pub runner: bool,
 }
 
 /// One line of the report per page.
@@ -48,11 +51,17 @@ pub struct PageReport {
 pub struct Report {
     pub build_problems: Vec<String>,
     pub pages: Vec<PageReport>,
+    /// The runner driven from the pages (only for a book with demos): what it saw, or why
+    /// it failed.
+    pub runner: Option<Result<Vec<String>, String>>,
 }
 
 impl Report {
     pub fn problems(&self) -> Vec<String> {
         let mut all = self.build_problems.clone();
+        if let Some(Err(e)) = &self.runner {
+            all.push(format!("runner: {e}"));
+        }
         for p in &self.pages {
             match &p.outcome {
                 Ok(o) => all.extend(o.problems.iter().map(|m| format!("{}: {m}", p.page.html))),
@@ -78,6 +87,17 @@ impl Report {
                 p.page.html
             );
         }
+        match &self.runner {
+            Some(Ok(seen)) => {
+                for line in seen {
+                    let _ = writeln!(s, "runner: {line}");
+                }
+            }
+            Some(Err(e)) => {
+                let _ = writeln!(s, "runner: FAILED: {e}");
+            }
+            None => {}
+        }
         s
     }
 }
@@ -101,6 +121,16 @@ fn columns(p: &PageReport) -> [String; 5] {
             [dash(), dash(), dash(), dash(), format!("error: {e}")]
         }
     }
+}
+
+/// Build the book into `out` and return the directory with its `index.html` (mdBook's
+/// errors that did not stop the build are printed).
+pub fn build_site(book: &Path, out: &Path) -> Result<PathBuf, String> {
+    let built = site::build(book, out)?;
+    for e in &built.errors {
+        eprintln!("{e}");
+    }
+    Ok(built.html)
 }
 
 /// The pages of the book, in SUMMARY order, with what their sources promise.
@@ -193,6 +223,9 @@ pub fn book_check(options: &Options) -> Result<Report, String> {
                     .map_err(|e| format!("{}: {e}", shot.display()))?;
             }
             report.pages.push(PageReport { page, outcome });
+        }
+        if options.runner {
+            report.runner = Some(runner_check::check(&client, &html, &options.out).await);
         }
         client
             .close()
