@@ -101,6 +101,9 @@ enum Task {
         /// Seconds a demo may run before its process group is killed.
         #[arg(long, default_value_t = 120)]
         time_limit: u64,
+        /// Demos running at once, across all pages.
+        #[arg(long, default_value_t = demo_runner::MAX_RUNS)]
+        max_runs: usize,
     },
     /// Fuzz lab-05's channel decoders for a fixed number of runs (needs nightly).
     Fuzz {
@@ -219,12 +222,14 @@ fn main() -> ExitCode {
             book,
             prebuilt,
             time_limit,
+            max_runs,
         } => {
             let options = demo_runner::Options {
                 port,
                 book,
                 prebuilt,
                 time_limit: Duration::from_secs(time_limit),
+                max_runs,
             };
             match demo_runner::serve(&root, options) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -29,12 +29,17 @@ struct Runner {
 
 impl Runner {
     fn start() -> Runner {
+        Runner::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Runner {
         let book = tempfile::tempdir().unwrap();
         std::fs::write(book.path().join("index.html"), "<p>book</p>").unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
         cmd.current_dir(root())
             .args(["runner", "--book"])
             .arg(book.path())
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -289,36 +294,7 @@ fn a_demo_runs_streams_its_output_and_its_group_dies_when_the_page_goes_away() {
 
     // A demo that runs until it is signalled: the page goes away mid-run (the connection
     // closes), and its whole process group is killed.
-    let demos = runner.demos("09-signals.html");
-    let (waits, shown) = demos
-        .iter()
-        .find(|(_, shown)| shown.starts_with("./target/debug/graceful"))
-        .expect("chapter 9 lists graceful without `&`");
-    let mut stream = TcpStream::connect(runner.addr).unwrap();
-    stream.set_read_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
-    let body = format!(r#"{{"id": {waits}}}"#);
-    write!(
-        stream,
-        "{head}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reader = std::io::BufReader::new(stream);
-    let pid = loop {
-        let mut line = String::new();
-        assert!(
-            std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0,
-            "{shown}: stream ended"
-        );
-        if line.contains("\"start\"")
-            && let Some((_, rest)) = line.split_once("\"pid\":")
-        {
-            break rest
-                .trim_end_matches(|c: char| !c.is_ascii_digit())
-                .parse::<u32>()
-                .unwrap();
-        }
-    };
+    let (reader, pid) = start_run(&runner, graceful(&runner));
     assert!(proc::is_alive(pid));
     drop(reader); // the page goes away
     eventually(DEFAULT_TIMEOUT, || {
@@ -336,5 +312,93 @@ fn a_demo_runs_streams_its_output_and_its_group_dies_when_the_page_goes_away() {
         }
     })
     .unwrap();
+    runner.stop();
+}
+
+/// The id of chapter 9's `graceful`, which runs until it is signalled.
+fn graceful(runner: &Runner) -> u64 {
+    runner
+        .demos("09-signals.html")
+        .into_iter()
+        .find(|(_, shown)| shown.starts_with("./target/debug/graceful"))
+        .expect("chapter 9 lists graceful without `&`")
+        .0
+}
+
+/// Start a run and read its stream up to the `start` event; returns the open stream and the
+/// demo's pid.
+fn start_run(runner: &Runner, id: u64) -> (std::io::BufReader<TcpStream>, u32) {
+    let head = format!(
+        "POST /api/run HTTP/1.0\r\n{}\r\n{}",
+        runner.host(),
+        runner.token_header()
+    );
+    let mut stream = TcpStream::connect(runner.addr).unwrap();
+    stream.set_read_timeout(Some(DEFAULT_TIMEOUT)).unwrap();
+    let body = format!(r#"{{"id": {id}}}"#);
+    write!(
+        stream,
+        "{head}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reader = std::io::BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0,
+            "stream ended before start"
+        );
+        if line.starts_with('{') {
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if event["type"] == "start" {
+                return (reader, event["pid"].as_u64().unwrap() as u32);
+            }
+        }
+    }
+}
+
+#[test]
+fn one_run_per_demo_a_global_limit_and_a_time_limit() {
+    let runner = Runner::start_with(&["--max-runs", "1", "--time-limit", "3"]);
+    let id = graceful(&runner);
+    let (mut stream, pid) = start_run(&runner, id);
+    let head = format!(
+        "POST /api/run HTTP/1.0\r\n{}\r\n{}",
+        runner.host(),
+        runner.token_header()
+    );
+    // The same demo again: refused while it runs.
+    let (status, _) = runner.send(&head, &format!(r#"{{"id": {id}}}"#));
+    assert_eq!(status, 409);
+    // Another demo: refused, the one allowed run is taken.
+    let card = runner
+        .demos("01-processes.html")
+        .into_iter()
+        .find(|(_, s)| s.contains("target/debug/card"))
+        .unwrap()
+        .0;
+    let (status, _) = runner.send(&head, &format!(r#"{{"id": {card}}}"#));
+    assert_eq!(status, 429);
+    // graceful never ends by itself: the time limit ends it, and says so.
+    let mut rest = String::new();
+    stream.read_to_string(&mut rest).unwrap();
+    let last: serde_json::Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "error", "{rest}");
+    assert!(
+        last["message"].as_str().unwrap().contains("time limit"),
+        "{rest}"
+    );
+    eventually(DEFAULT_TIMEOUT, || {
+        if proc::is_alive(pid) {
+            Err(format!("{pid} alive"))
+        } else {
+            Ok(())
+        }
+    })
+    .unwrap();
+    // The slot is free again.
+    let (status, _) = runner.send(&head, &format!(r#"{{"id": {card}}}"#));
+    assert_eq!(status, 200);
     runner.stop();
 }

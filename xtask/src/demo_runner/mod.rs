@@ -42,7 +42,7 @@ use serde_json::{Value, json};
 
 use allow::Runnable;
 
-/// Demos running at once, across all pages.
+/// Demos running at once, across all pages, unless told otherwise.
 pub const MAX_RUNS: usize = 3;
 
 /// The header that carries the token.
@@ -58,6 +58,8 @@ pub struct Options {
     /// Do not build demos before running them (they must be built already).
     pub prebuilt: bool,
     pub time_limit: Duration,
+    /// Demos running at once ([`MAX_RUNS`] by default).
+    pub max_runs: usize,
 }
 
 /// What every request handler shares.
@@ -72,6 +74,7 @@ pub struct Inner {
     port: u16,
     prebuilt: bool,
     time_limit: Duration,
+    max_runs: usize,
     running: Mutex<BTreeSet<usize>>,
     /// Children the runner started itself (demos, cargo): never reaped here, tokio waits.
     own: Mutex<BTreeSet<u32>>,
@@ -211,7 +214,7 @@ async fn run_demo(state: axum::extract::State<State>, body: axum::body::Bytes) -
         if running.contains(&id) {
             return refuse(StatusCode::CONFLICT, "this demo is running already");
         }
-        if running.len() >= MAX_RUNS {
+        if running.len() >= state.max_runs {
             return refuse(StatusCode::TOO_MANY_REQUESTS, "too many demos running");
         }
         running.insert(id);
@@ -259,6 +262,7 @@ pub fn serve(root: &Path, options: Options) -> Result<(), String> {
             port,
             prebuilt: options.prebuilt,
             time_limit: options.time_limit,
+            max_runs: options.max_runs,
             running: Mutex::default(),
             own: Mutex::default(),
             adopted: Mutex::default(),
