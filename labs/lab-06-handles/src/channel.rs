@@ -3,8 +3,9 @@
 //!
 //! - Receiving: every read is a `recvmsg`; fds that arrive are remembered with the range of
 //!   stream bytes they came with, and given to the `NODE_HANDLE` line that starts in that
-//!   range (the kernel delivers an fd with the first byte of the `sendmsg` that carried it,
-//!   and never reads past it in the same call). The receiver acks (or nacks) by itself.
+//!   range and holds its last byte (a `recvmsg` that returns fds stops at the end of the
+//!   `sendmsg` that carried them, so that `sendmsg` ends the read). The receiver acks (or
+//!   nacks) by itself; Node's wrapped resend of a nacked socket is unwrapped.
 //! - Sending: a handle goes out as envelope + fd in one `sendmsg`; until its ack comes,
 //!   every later message waits in a queue, as in Node; a nack makes us resend, up to
 //!   three times.
@@ -16,6 +17,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::time::{Duration, Instant};
 
 use lab_05::{ChannelError, DEFAULT_LIMIT, Decoder, LineDecoder};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
@@ -262,6 +264,34 @@ impl HandleChannel {
         }
     }
 
+    /// [`HandleChannel::wait_ack`] with a deadline: [`HandleError::AckTimedOut`] if no
+    /// answer came within `timeout` (a peer that never acks). The handle stays in flight:
+    /// wait again, or drop the channel, which closes our copy of it.
+    pub fn wait_ack_timeout(&mut self, timeout: Duration) -> Result<(), HandleError> {
+        let deadline = Instant::now() + timeout;
+        let result = loop {
+            if self.in_flight.is_none() || self.eof {
+                break self.wait_ack(); // no read left to wait for
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break Err(HandleError::AckTimedOut { timeout });
+            }
+            self.stream.set_read_timeout(Some(left))?;
+            match self.read_more() {
+                Err(HandleError::Channel(ChannelError::Io(e)))
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => break Err(e),
+                Ok(()) => {}
+            }
+        };
+        self.stream.set_read_timeout(None)?;
+        result
+    }
+
     /// Node's `disconnect()`: first wait until every queued message went out (a handle
     /// in flight is acked), then close our end.
     pub fn disconnect(mut self) -> Result<(), HandleError> {
@@ -330,7 +360,7 @@ impl HandleChannel {
             let line_start = line_end - range.len() as u64 - 1;
             let bytes = self.decoder.bytes(range);
             let fd = if is_handle_line(bytes) {
-                take_fd(&mut self.arrived, line_start)
+                take_fd(&mut self.arrived, line_start, line_end)
             } else {
                 None
             };
@@ -420,10 +450,15 @@ impl AsRawFd for HandleChannel {
     }
 }
 
-/// The fd that came with the bytes in which a line starting at `line_start` begins.
-fn take_fd(arrived: &mut VecDeque<Arrived>, line_start: u64) -> Option<OwnedFd> {
+/// The fd for a handle line at `line_start..line_end` (`line_end` is just past its
+/// newline). A `recvmsg` that brings fds stops at the end of the `sendmsg` that carried
+/// them, so that `sendmsg` is the last one in the read; as Node and this channel write
+/// each envelope in a `sendmsg` of its own, the envelope is the line that begins in the
+/// read and holds its last byte. An envelope without an fd that came earlier in the same
+/// read does not take it.
+fn take_fd(arrived: &mut VecDeque<Arrived>, line_start: u64, line_end: u64) -> Option<OwnedFd> {
     let first = arrived.front()?;
-    if first.start <= line_start && line_start < first.end {
+    if first.start <= line_start && line_start < first.end && first.end <= line_end {
         return arrived.pop_front().map(|a| a.fd);
     }
     None

@@ -102,6 +102,7 @@ pub fn interpret(line: &[u8], fd: Option<OwnedFd>) -> Result<Parsed, HandleError
     let Some(fd) = fd else {
         return Err(HandleError::MissingFd);
     };
+    let value = unwrap_resend(value);
     let kind = match value.get("type") {
         Some(Value::String(t)) if t == "net.Server" => HandleKind::Server,
         Some(Value::String(t)) if t == "net.Socket" => HandleKind::Socket,
@@ -117,6 +118,22 @@ pub fn interpret(line: &[u8], fd: Option<OwnedFd>) -> Result<Parsed, HandleError
     Ok(Parsed::Handle(ReceivedHandle { kind, msg, key, fd }))
 }
 // ANCHOR_END: interpret
+
+// ANCHOR: unwrap_resend
+/// Node resends a nacked `net.Socket` by passing its stored envelope to `send` again, so
+/// the resend is wrapped a second time: `{"cmd":"NODE_HANDLE","type":"net.Native",
+/// "msg":{"cmd":"NODE_HANDLE","type":"net.Socket",…}}`. Unwrap it to the first envelope.
+/// (A Node receiver treats the inner envelope as a second handle message and acks twice;
+/// we ack once.)
+fn unwrap_resend(value: Value) -> Value {
+    let wrapped = value.get("type").and_then(Value::as_str) == Some("net.Native")
+        && value.pointer("/msg/cmd").and_then(Value::as_str) == Some(NODE_HANDLE);
+    match value {
+        Value::Object(mut outer) if wrapped => outer.remove("msg").unwrap_or(Value::Null),
+        other => other,
+    }
+}
+// ANCHOR_END: unwrap_resend
 
 /// The envelope for `msg` and a handle of `kind`, as Node writes it.
 pub fn envelope(kind: HandleKind, msg: &Value, key: Option<&str>) -> Value {

@@ -16,8 +16,9 @@ use lab_05::ChannelError;
 pub enum HandleError {
     /// The line itself was bad, or the socket failed: lab-05's channel errors.
     Channel(ChannelError),
-    /// `MSG_CTRUNC`: more fds came than the control buffer had room for. The kernel closed
-    /// the extra ones; we closed the `arrived` ones that fit.
+    /// `MSG_CTRUNC`: more fds came than the control buffer had room for, or than our
+    /// `RLIMIT_NOFILE` left free numbers for. The kernel closed the extra ones; we closed
+    /// the `arrived` ones that fit.
     ControlTruncated { arrived: usize },
     /// A `NODE_HANDLE` envelope came without an fd. Answered with `NODE_HANDLE_NACK`, as
     /// Node does: the sender resends.
@@ -37,6 +38,9 @@ pub enum HandleError {
     ForeignPeer { pid: i32, uid: u32, expected: u32 },
     /// The peer closed the channel while a handle we sent still waited for its ack.
     ClosedBeforeAck,
+    /// No ack or nack came within `timeout` ([`crate::HandleChannel::wait_ack_timeout`]).
+    /// The handle is still in flight.
+    AckTimedOut { timeout: std::time::Duration },
 }
 // ANCHOR_END: error
 
@@ -46,8 +50,9 @@ impl fmt::Display for HandleError {
             HandleError::Channel(e) => write!(f, "{e}"),
             HandleError::ControlTruncated { arrived } => write!(
                 f,
-                "control data truncated (MSG_CTRUNC): more fds were sent than fit; \
-                 the kernel closed the rest, we closed the {arrived} that arrived"
+                "control data truncated (MSG_CTRUNC): more fds were sent than the buffer \
+                 or our fd limit had room for; the kernel closed the rest, we closed the \
+                 {arrived} that arrived"
             ),
             HandleError::MissingFd => {
                 write!(
@@ -80,6 +85,11 @@ impl fmt::Display for HandleError {
             HandleError::ClosedBeforeAck => {
                 write!(f, "the peer closed the channel before it acked our handle")
             }
+            HandleError::AckTimedOut { timeout } => write!(
+                f,
+                "no NODE_HANDLE_ACK or NODE_HANDLE_NACK within {timeout:?}: \
+                 the peer does not answer"
+            ),
         }
     }
 }
@@ -118,6 +128,7 @@ impl HandleError {
             HandleError::NotDelivered { .. } => "NotDelivered",
             HandleError::ForeignPeer { .. } => "ForeignPeer",
             HandleError::ClosedBeforeAck => "ClosedBeforeAck",
+            HandleError::AckTimedOut { .. } => "AckTimedOut",
         }
     }
 

@@ -1,12 +1,12 @@
 //! Chapter 6 exercises. The envelope's `type` is only a claim made by the sender; the
-//! kernel knows what an fd really is. And two fd numbers, in one process or in two, may
-//! name the same socket: `fstat` tells.
+//! kernel knows what an fd really is. And two fd numbers may share one open file
+//! description, or only name the same file.
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::socket::{SockType, getsockopt, sockopt};
-use nix::sys::stat::fstat;
 
 use crate::envelope::HandleKind;
 
@@ -34,13 +34,25 @@ pub fn check_kind(fd: BorrowedFd<'_>, kind: HandleKind) -> io::Result<()> {
     // END SOLUTION
 }
 
-/// Whether two fds name the same file (socket, pipe, regular file): same device and
-/// inode, whatever their numbers. A dup, or an fd received with SCM_RIGHTS, is the same;
-/// the two ends of a socketpair are not.
-pub fn same_file(a: impl AsFd, b: impl AsFd) -> io::Result<bool> {
-    // EXERCISE: 6.2 compare fstat's st_dev and st_ino of both fds.
+/// Whether two fds share one *open file description*: true for a `dup` and for a copy
+/// received with SCM_RIGHTS, false for two `open`s of the same path (one file, two
+/// descriptions) and for the two ends of a socketpair. Both fds must be left exactly as
+/// they were.
+pub fn same_description(a: impl AsFd, b: impl AsFd) -> io::Result<bool> {
+    // EXERCISE: 6.2 the inode cannot tell (two opens of one file share it). Find a change
+    // made through `a` that only a descriptor sharing its open file description sees.
     // BEGIN SOLUTION
-    let (a, b) = (fstat(a.as_fd())?, fstat(b.as_fd())?);
-    Ok(a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+    let flags = |fd: BorrowedFd<'_>| -> io::Result<OFlag> {
+        Ok(OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?))
+    };
+    let (a, b) = (a.as_fd(), b.as_fd());
+    let (before_a, before_b) = (flags(a)?, flags(b)?);
+    if before_a.contains(OFlag::O_NONBLOCK) != before_b.contains(OFlag::O_NONBLOCK) {
+        return Ok(false); // a shared description has one set of status flags
+    }
+    fcntl(a, FcntlArg::F_SETFL(before_a ^ OFlag::O_NONBLOCK))?; // flip it through `a`
+    let seen = flags(b)?.contains(OFlag::O_NONBLOCK) != before_b.contains(OFlag::O_NONBLOCK);
+    fcntl(a, FcntlArg::F_SETFL(before_a))?; // put it back
+    Ok(seen)
     // END SOLUTION
 }

@@ -16,13 +16,16 @@ pub const MAX_FDS: usize = 253;
 
 // ANCHOR: send_fds
 /// Write `bytes` with `fds` attached, in one `sendmsg`. The fds travel with the first byte;
-/// on a stream socket at least one byte must go with them. Returns how many bytes went
+/// on a stream socket at least one byte must go with them (empty `bytes` is an
+/// `InvalidInput` error). Returns how many bytes went
 /// out (a blocking socket takes them all unless a signal interrupts it).
 pub fn send_fds(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<usize> {
-    assert!(
-        !bytes.is_empty(),
-        "fds need at least one byte to travel with"
-    );
+    if bytes.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "fds need at least one byte to travel with on a stream socket",
+        ));
+    }
     let raw: Vec<RawFd> = fds.iter().map(|fd| fd.as_raw_fd()).collect();
     let cmsgs = [ControlMessage::ScmRights(&raw)];
     let cmsgs: &[ControlMessage<'_>] = if raw.is_empty() { &[] } else { &cmsgs };

@@ -2,6 +2,7 @@
 //! child serve-handle, which serves HTTP on it; (b) the Rust parent send-listener sends
 //! a listener to a Node child, which serves on it.
 
+use std::io::{Read, Write};
 use std::process::Stdio;
 
 use labkit::{ChildGuard, DEFAULT_TIMEOUT, Redactor, demo};
@@ -53,14 +54,26 @@ fn a_node_parent_sends_a_server_and_the_rust_child_serves_it() {
     let port = number_after(&ready, "127.0.0.1:") as u16;
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
 
+    // A client that sends half a request and waits does not hold up the others.
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\n").unwrap();
     // The child serves: three requests, three answers from its pid.
-    let mut observed = Vec::new();
+    let mut observed = vec!["a client sent half a request and waits; meanwhile:".to_string()];
     for _ in 0..3 {
         let response = labkit::http::get(addr, "/").unwrap();
         assert_eq!(response.status, 200);
         assert_eq!(response.body, format!("hello from {child}"));
         observed.push(format!("GET / -> {} {:?}", response.status, response.body));
     }
+    // Headers longer than the cap (8 KiB, no end in sight) get 431, not an endless read.
+    let mut big = std::net::TcpStream::connect(addr).unwrap();
+    big.write_all(&[b'a'; 8192]).unwrap(); // exactly the cap: the child reads it all
+    let mut answer = String::new();
+    big.read_to_string(&mut answer).unwrap();
+    let status_line = answer.lines().next().unwrap_or("").to_string();
+    assert_eq!(status_line, "HTTP/1.1 431 Request Header Fields Too Large");
+    observed.push(format!("8192 bytes without a newline -> {status_line}"));
+    drop(slow);
     // One listening socket on that port, held by the child only (Node closed its copy).
     let inodes = listening_inodes(port);
     assert_eq!(inodes.len(), 1, "{inodes:?}");
@@ -88,7 +101,8 @@ fn a_node_parent_sends_a_server_and_the_rust_child_serves_it() {
 
     drop(stdin); // end of Node's stdin: it disconnects, the child exits
     lines.rest(DEFAULT_TIMEOUT).unwrap();
-    assert!(node.wait().unwrap().success());
+    let status = node.wait().unwrap();
+    assert!(status.success());
     let history = lines.history().join("\n");
     assert!(history.contains("O_NONBLOCK was true"), "{history}");
     assert!(history.ends_with("child exited with code 0"), "{history}");
@@ -98,13 +112,14 @@ fn a_node_parent_sends_a_server_and_the_rust_child_serves_it() {
     let redactor = Redactor::new()
         .id(node.pid(), "NODE")
         .id(child, "CHILD")
-        .pattern(r"(node parent[^\n]*, fd )\d+", "${1}[N]")
+        .pattern(r"(node parent[^\n]*, fd )\d+", "${1}[NODE-FD]")
         .numbered(r"socket:\[\d+\]", "SOCKET");
     let _g = Redactor::plain_settings().bind_to_scope();
     // One text, so that [SOCKET-1] is the same socket in both snapshots.
     let text = redactor.apply(&format!(
         "$ node labs/lab-06-handles/node/send-server.js target/debug/serve-handle\n{history}\n\
-         ---\n{}\n",
+         => {}\n---\n{}\n",
+        labkit::run::outcome(status),
         observed.join("\n")
     ));
     let (transcript, seen) = text.split_once("---\n").unwrap();
@@ -128,6 +143,16 @@ fn a_rust_parent_sends_a_listener_and_the_node_child_serves_it() {
         out.contains(": 0\n"),
         "our copy is closed after the ack: {out}"
     );
+    // As they arrived: Node answered the handle before the message queued behind it.
+    let got = out.find(r#""got":"server""#).unwrap();
+    let echo = out.find(r#""echo":"sent after it""#).unwrap();
+    assert!(got < echo, "{out}");
+    let parent_fd = number_after(out, ", fd ");
+    assert_ne!(
+        parent_fd,
+        number_after(out, r#""fd":"#),
+        "one socket, two numbers"
+    );
     // The Rust parent's fd and Node's fd name the same socket.
     let first = out.find("socket:[").unwrap();
     let inode = &out[first..first + out[first..].find(']').unwrap() + 1];
@@ -135,7 +160,7 @@ fn a_rust_parent_sends_a_listener_and_the_node_child_serves_it() {
 
     let redactor = Redactor::new()
         .id(node, "NODE")
-        .pattern(r#""fd":\d+"#, r#""fd":[N]"#)
+        .pattern(r#""fd":\d+"#, r#""fd":[NODE-FD]"#)
         .numbered(r"socket:\[\d+\]", "SOCKET");
     let _g = Redactor::plain_settings().bind_to_scope();
     insta::assert_snapshot!(

@@ -87,3 +87,28 @@ fn a_peer_with_another_uid_is_refused() {
     let redactor = Redactor::new().id(pid, "STRANGER");
     insta::assert_snapshot!("peer_refused", redactor.apply(&text));
 }
+
+#[test]
+fn a_socketpair_keeps_the_uid_of_its_creator_after_the_child_drops_it() {
+    if !is_root() {
+        return;
+    }
+    let (ours, theirs) = lab_05::socket_pair().unwrap();
+    let mut child = demo(env!("CARGO_BIN_EXE_connect-as"));
+    child.args(["--user", "nobody", "--fd", "3"]);
+    labkit::fd::place_fd(&mut child, theirs, 3);
+    let mut child = ChildGuard::spawn(&mut child).unwrap();
+    let mut lines = child.stdout_lines();
+    // The child runs as nobody now...
+    let said = lines
+        .wait_for("connected as uid", labkit::DEFAULT_TIMEOUT)
+        .unwrap();
+    assert_eq!(said, "connected as uid 65534");
+    // ...yet SO_PEERCRED still reports the uid of the process that made the pair: us.
+    let cred =
+        nix::sys::socket::getsockopt(&ours, nix::sys::socket::sockopt::PeerCredentials).unwrap();
+    assert_eq!((cred.uid(), cred.pid() as u32), (0, std::process::id()));
+    drop(ours); // the child reads end of file and exits
+    lines.rest(labkit::DEFAULT_TIMEOUT).unwrap();
+    assert!(child.wait().unwrap().success());
+}

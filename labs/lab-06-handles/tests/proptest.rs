@@ -1,9 +1,11 @@
 //! Chapter 6 property tests: whatever bytes and however many fds arrive, the envelope
-//! parser and the channel answer with a message or a typed error, never a panic.
+//! parser and the channel answer with a message or a typed error, never a panic, and no
+//! fd that arrived stays open.
 
 use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+use std::path::Path;
 
 use lab_06::scm::send_fds;
 use lab_06::{HandleChannel, interpret};
@@ -26,6 +28,15 @@ fn line_bytes() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(fragment, 0..8).prop_map(|parts| parts.concat())
 }
 
+/// How many fds of this process are open on `path`.
+fn copies_of(path: &Path) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == path))
+        .count()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -43,7 +54,11 @@ proptest! {
         let (a, b) = lab_05::socket_pair().unwrap();
         let mut receiver = HandleChannel::from(a).with_max_fds(max_fds);
         let raw = UnixStream::from(b);
-        let null = File::open("/dev/null").unwrap();
+        // A file of this case's own: every copy of it in /proc/self/fd is one of ours,
+        // whatever the other test of this binary opens meanwhile.
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let null = file.reopen().unwrap();
+        let before = copies_of(file.path()); // the temp file's own fd and `null`
         for (bytes, nfds) in &chunks {
             if bytes.is_empty() {
                 continue; // fds need a byte to travel with
@@ -65,5 +80,7 @@ proptest! {
             results += 1;
             prop_assert!(results < 10_000, "recv must reach the end");
         }
+        // Every fd that arrived was closed, or delivered and dropped: none is left.
+        prop_assert_eq!(copies_of(file.path()), before);
     }
 }

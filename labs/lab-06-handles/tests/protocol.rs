@@ -3,12 +3,13 @@
 //! resend three times; envelopes without fds, fds without envelopes and unknown types are
 //! typed errors that close what they must.
 
+use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
-use lab_06::exercises::{check_kind, same_file};
+use lab_06::exercises::{check_kind, same_description};
 use lab_06::scm::{recv_fds, send_fds};
 use lab_06::{HandleChannel, HandleError, HandleKind, Incoming, Sent, fd_target};
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
@@ -324,11 +325,26 @@ fn exercise_check_kind_asks_the_kernel() {
 }
 
 #[test]
-fn exercise_same_file_sees_through_numbers() {
+fn exercise_same_description_sees_through_numbers_not_paths() {
     let (a, b) = lab_05::socket_pair().unwrap();
-    assert!(same_file(&a, a.try_clone().unwrap()).unwrap());
-    assert!(!same_file(&a, &b).unwrap(), "two ends are two sockets");
-    // Through SCM_RIGHTS: a new number, the same socket.
+    assert!(
+        same_description(&a, a.try_clone().unwrap()).unwrap(),
+        "a dup"
+    );
+    assert!(
+        !same_description(&a, &b).unwrap(),
+        "two ends are two sockets"
+    );
+    // One file, two opens: the same inode, two descriptions.
+    let (n1, n2) = (
+        File::open("/dev/null").unwrap(),
+        File::open("/dev/null").unwrap(),
+    );
+    assert!(
+        !same_description(&n1, &n2).unwrap(),
+        "two opens of one path"
+    );
+    // Through SCM_RIGHTS: a new number, the same description.
     let (mut tx, mut rx) = HandleChannel::pair().unwrap();
     tx.send_handle(HandleKind::Socket, "x", a.try_clone().unwrap(), None)
         .unwrap();
@@ -336,5 +352,147 @@ fn exercise_same_file_sees_through_numbers() {
         panic!("expected a handle")
     };
     assert_ne!(h.fd.as_raw_fd(), a.as_raw_fd());
-    assert!(same_file(&h.fd, &a).unwrap());
+    // Whatever the flag was, it is left as it was.
+    for nonblocking in [false, true] {
+        UnixStream::from(a.try_clone().unwrap())
+            .set_nonblocking(nonblocking)
+            .unwrap();
+        assert!(same_description(&h.fd, &a).unwrap());
+        assert_eq!(lab_06::is_nonblocking(a.as_fd()).unwrap(), nonblocking);
+        assert!(!same_description(&b, &a).unwrap());
+        assert_eq!(lab_06::is_nonblocking(a.as_fd()).unwrap(), nonblocking);
+        assert!(!lab_06::is_nonblocking(b.as_fd()).unwrap());
+    }
+}
+
+#[test]
+fn a_read_that_brings_fds_ends_with_the_sendmsg_that_carried_them() {
+    let (a, b) = lab_05::socket_pair().unwrap();
+    let (tx, rx) = (UnixStream::from(a), UnixStream::from(b));
+    let (fd, _watch) = watched_fd();
+    (&tx).write_all(b"plain\n").unwrap();
+    send_fds(tx.as_fd(), b"with fd\n", &[fd.as_fd()]).unwrap();
+    (&tx).write_all(b"after\n").unwrap();
+    // The kernel joins the plain bytes before it with the fd's bytes, and stops there.
+    assert_eq!(read_raw(&rx), ("plain\nwith fd\n".to_string(), 1));
+    assert_eq!(read_raw(&rx), ("after\n".to_string(), 0));
+}
+
+#[test]
+fn an_envelope_without_an_fd_does_not_steal_the_next_ones_fd() {
+    let (mut receiver, raw) = raw_pair();
+    let (fd, _watch) = watched_fd();
+    (&raw)
+        .write_all(b"{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":1}\n")
+        .unwrap();
+    let envelope = b"{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":2}\n";
+    send_fds(raw.as_fd(), envelope, &[fd.as_fd()]).unwrap();
+    // Both lines come in one read (the test above); the fd belongs to the second.
+    assert_eq!(receiver.recv().unwrap_err().kind(), "MissingFd");
+    let second = receiver.recv().unwrap();
+    assert!(
+        matches!(second, Some(Incoming::Handle(ref h)) if h.msg == 2),
+        "{second:?}"
+    );
+    let (answers, _) = read_raw(&raw);
+    assert_eq!(
+        answers,
+        "{\"cmd\":\"NODE_HANDLE_NACK\"}\n{\"cmd\":\"NODE_HANDLE_ACK\"}\n"
+    );
+}
+
+#[test]
+fn wait_ack_timeout_gives_up_waiting_but_keeps_the_handle_in_flight() {
+    let (mut sender, raw) = raw_pair();
+    let (fd, mut watch) = watched_fd();
+    sender
+        .send_handle(HandleKind::Socket, "x", fd, None)
+        .unwrap();
+    let timeout = std::time::Duration::from_millis(50);
+    let err = sender.wait_ack_timeout(timeout).unwrap_err();
+    assert!(
+        matches!(err, HandleError::AckTimedOut { timeout: t } if t == timeout),
+        "{err}"
+    );
+    assert!(sender.awaiting_ack(), "still in flight");
+    (&raw)
+        .write_all(b"{\"cmd\":\"NODE_HANDLE_ACK\"}\n")
+        .unwrap();
+    sender.wait_ack_timeout(labkit::DEFAULT_TIMEOUT).unwrap();
+    assert!(!sender.awaiting_ack());
+    drop(raw); // the peer's received copy is in raw's queue: closed with it
+    assert!(closed(&mut watch), "the ack closed our copy");
+}
+
+#[test]
+fn send_fds_without_bytes_is_an_error_not_a_panic() {
+    let (_receiver, raw) = raw_pair();
+    let (fd, _watch) = watched_fd();
+    let err = send_fds(raw.as_fd(), b"", &[fd.as_fd()]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_nonblocking_listener_stays_nonblocking_when_rebuilt() {
+    let (mut parent, mut child) = HandleChannel::pair().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap(); // as Node's event loop leaves it
+    parent
+        .send_handle(HandleKind::Server, "s", listener.into(), None)
+        .unwrap();
+    let Some(Incoming::Handle(h)) = child.recv().unwrap() else {
+        panic!("expected a handle")
+    };
+    let listener = h.into_listener().unwrap(); // From<OwnedFd>: the fd as it is
+    // No client yet: a blocking accept would wait; this one fails at once.
+    let first = listener.incoming().next().unwrap().unwrap_err();
+    assert_eq!(first.kind(), ErrorKind::WouldBlock);
+}
+
+/// What a program we start sees at `/proc/self/fd/N`: the link, or nothing if the fd was
+/// not inherited.
+fn seen_by_a_child(n: i32) -> Option<String> {
+    let out = std::process::Command::new("readlink")
+        .arg(format!("/proc/self/fd/{n}"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn without_msg_cmsg_cloexec_a_received_fd_leaks_into_the_programs_we_start() {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, UnixAddr, recvmsg};
+    use std::io::IoSliceMut;
+    use std::os::fd::FromRawFd;
+    let (a, b) = lab_05::socket_pair().unwrap();
+    let (tx, rx) = (UnixStream::from(a), UnixStream::from(b));
+    let (fd, _watch) = watched_fd();
+    let target = fd_target(fd.as_fd());
+    // Received without the flag (nix's recvmsg, flags empty):
+    send_fds(tx.as_fd(), b"x", &[fd.as_fd()]).unwrap();
+    let mut buf = [0u8; 1];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<UnixAddr>(
+        rx.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    let Some(ControlMessageOwned::ScmRights(raw)) = msg.cmsgs().unwrap().next() else {
+        panic!("expected one fd")
+    };
+    // SAFETY: the fd is new in this process and owned by nobody else.
+    let plain = unsafe { OwnedFd::from_raw_fd(raw[0]) };
+    assert_eq!(seen_by_a_child(plain.as_raw_fd()), Some(target.clone()));
+    // Received by recv_fds, with MSG_CMSG_CLOEXEC: the exec closes it.
+    send_fds(tx.as_fd(), b"x", &[fd.as_fd()]).unwrap();
+    let got = recv_fds(rx.as_fd(), &mut buf, 1).unwrap();
+    let n = got.fds[0].as_raw_fd();
+    assert_eq!(fd_target(got.fds[0].as_fd()), target);
+    assert_ne!(seen_by_a_child(n), Some(target));
 }

@@ -4,13 +4,14 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
 use std::process::ExitCode;
 
 use clap::Parser;
 use lab_06::scm::send_fds;
 use lab_06::{HandleChannel, HandleKind};
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
 /// Send bad envelopes and fds to a HandleChannel and print its typed errors.
 #[derive(Parser)]
@@ -54,6 +55,23 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("  recv  -> {}", show(channel.recv()));
         println!("  peer got {}", answer(&raw));
     }
+    // Room for three fds in the buffer, but one free fd number under RLIMIT_NOFILE: the
+    // kernel installs one, closes the other two and sets MSG_CTRUNC, as for a short buffer.
+    let (channel, raw) = pair()?;
+    let mut channel = channel.with_max_fds(3);
+    send_fds(
+        raw.as_fd(),
+        ENVELOPE,
+        &[null.as_fd(), null.as_fd(), null.as_fd()],
+    )?;
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    let lowest_free = null.try_clone()?.as_raw_fd(); // closed again at once
+    setrlimit(Resource::RLIMIT_NOFILE, lowest_free as u64 + 1, hard)?;
+    let result = channel.recv();
+    setrlimit(Resource::RLIMIT_NOFILE, soft, hard)?;
+    println!("three fds, room for three, one free fd number:");
+    println!("  recv  -> {}", show(result));
+    println!("  peer got {}", answer(&raw));
     // A receiver that always nacks: the sender resends three times, then gives up.
     let (mut sender, raw) = pair()?;
     sender.send_handle(HandleKind::Server, "x", null.try_clone()?.into(), None)?;

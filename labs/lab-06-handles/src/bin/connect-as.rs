@@ -3,6 +3,7 @@
 //! `SO_PEERCRED` records the credentials of that moment.
 
 use std::io::Read;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,8 +17,13 @@ struct Args {
     /// Drop to this user first (setgroups, setgid, setuid).
     #[arg(long)]
     user: Option<String>,
+    /// Instead of connecting: use this inherited fd, one end of a socketpair made by the
+    /// parent before we dropped privileges.
+    #[arg(long, conflicts_with = "path")]
+    fd: Option<i32>,
     /// The Unix socket to connect to.
-    path: PathBuf,
+    #[arg(required_unless_present = "fd")]
+    path: Option<PathBuf>,
 }
 
 // ANCHOR: drop_then_connect
@@ -28,7 +34,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         setgid(user.gid)?;
         setuid(user.uid)?; // last: after this we could not change the others
     }
-    let mut stream = UnixStream::connect(&args.path)?;
+    let mut stream = match (args.fd, &args.path) {
+        (Some(fd), _) => inherited(fd)?,
+        (None, Some(path)) => UnixStream::connect(path)?,
+        (None, None) => unreachable!("clap requires one"),
+    };
     println!("connected as uid {}", Uid::current());
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?; // until the server closes
@@ -36,6 +46,16 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 // ANCHOR_END: drop_then_connect
+
+/// An fd our parent left open for us, checked to be a socket.
+fn inherited(fd: i32) -> Result<UnixStream, Box<dyn std::error::Error>> {
+    // SAFETY: only the fd is taken over; it is checked below and owned by nobody else
+    // in this process (the parent placed it for us).
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    nix::sys::socket::getsockopt(&owned, nix::sys::socket::sockopt::SockType)
+        .map_err(|e| format!("fd {fd} is not a socket: {e}"))?;
+    Ok(UnixStream::from(owned))
+}
 
 fn main() -> ExitCode {
     match run(Args::parse()) {

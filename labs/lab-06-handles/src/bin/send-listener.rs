@@ -6,12 +6,15 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::{Command, ExitCode};
+use std::time::Duration;
 
 use clap::Parser;
 use lab_06::{HandleChannel, HandleKind, Incoming, fd_target};
 use serde_json::{Value, json};
 
 const SERVE_JS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/node/serve.js");
+/// How long the child may take to ack the listener.
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Send a listening socket to `node node/serve.js` and get HTTP answers from it.
 #[derive(Parser)]
@@ -29,7 +32,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut node = Command::new("node");
     node.arg(SERVE_JS);
-    let (mut child, channel) = lab_05::spawn_with_channel(node)?;
+    let (mut child, channel) = lab_05::spawn_with_channel(node)
+        .map_err(|e| format!("cannot start `node` (is Node.js on PATH?): {e}"))?;
     let mut channel = HandleChannel::new(channel.into_inner());
     // The channel owns the fd now and closes it when the child acks.
     let fd = OwnedFd::from(listener);
@@ -41,21 +45,19 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         "send a plain message: {:?}",
         channel.send(&json!("sent after it"))?
     );
-    channel.wait_ack()?;
+    channel.wait_ack_timeout(ACK_TIMEOUT)?; // a child that never answers is an error
     println!(
         "acked; our copy is closed, queued messages: {}",
         channel.queued()
     );
-    let mut replies = Vec::new();
-    while replies.len() < 2 {
+    for _ in 0..2 {
+        // In the order they arrive: Node answers the handle before it sees the queued
+        // message, which we wrote only after its ack.
         match channel.recv()? {
-            Some(Incoming::Message(m)) => replies.push(m),
-            other => return Err(format!("unexpected {other:?}").into()),
+            Some(Incoming::Message(m)) => println!("node child says {m}"),
+            Some(Incoming::Handle(h)) => return Err(format!("unexpected {:?}", h.kind).into()),
+            None => return Err("node closed the channel".into()),
         }
-    }
-    replies.sort_by_key(|m| m.get("echo").is_some()); // the handle's reply first
-    for reply in &replies {
-        println!("node child says {reply}");
     }
     let ours = std::fs::read_dir("/proc/self/fd")?
         .flatten()

@@ -2,10 +2,11 @@
 //! listening socket over its IPC channel and serves HTTP on it. It never calls `bind` or
 //! `listen`: the socket was made by Node.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use lab_06::{HandleChannel, HandleKind, Incoming, fd_target, is_nonblocking};
@@ -22,7 +23,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let pid = std::process::id();
     let handle = match channel.recv()? {
         Some(Incoming::Handle(h)) if h.kind == HandleKind::Server => h, // acked already
-        other => return Err(format!("expected a net.Server, got {other:?}").into()),
+        Some(Incoming::Handle(h)) => {
+            return Err(format!("expected a net.Server, got a {}", h.kind.node_name()).into());
+        }
+        Some(Incoming::Message(m)) => {
+            return Err(format!("expected a net.Server, got the plain message {m}").into());
+        }
+        None => return Err("expected a net.Server, but the channel closed".into()),
     };
     let (fd, target) = (handle.fd.as_fd(), fd_target(handle.fd.as_fd()));
     let number = fd.as_raw_fd();
@@ -44,15 +51,30 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 fn serve(listener: TcpListener, pid: u32) {
     for conn in listener.incoming().flatten() {
-        let _ = answer(conn, pid); // a client that went away is not our problem
+        // A thread per client: a slow one does not hold up the others.
+        std::thread::spawn(move || answer(conn, pid)); // a client that went away: its problem
     }
 }
 
+/// At most this many bytes of request line and headers, and this long to send them.
+const MAX_HEADER: u64 = 8 * 1024;
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
 fn answer(mut conn: TcpStream, pid: u32) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
+    conn.set_read_timeout(Some(READ_TIMEOUT))?; // read_line fails with WouldBlock after it
+    let mut reader = BufReader::new(conn.try_clone()?.take(MAX_HEADER));
     let mut line = String::new();
-    while reader.read_line(&mut line)? > 2 {
-        line.clear(); // skip the request line and headers, up to the empty line
+    loop {
+        line.clear();
+        reader.read_line(&mut line)?;
+        if !line.ends_with('\n') {
+            // The cap cut the headers short, or the client closed mid-request.
+            let status = "431 Request Header Fields Too Large";
+            return write!(conn, "HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
+        }
+        if line == "\r\n" || line == "\n" {
+            break; // the empty line that ends the headers
+        }
     }
     let body = format!("hello from {pid}");
     write!(
