@@ -43,7 +43,7 @@ pub async fn check(client: &Client, html: &Path, out: &Path) -> Result<Vec<Strin
         (
             "02-threads.html",
             "./target/debug/where-it-lives",
-            "where-it-lives",
+            "shared Vec at",
         ),
     ] {
         let text = run_to_end(client, &base, page, demo).await?;
