@@ -25,7 +25,12 @@ use nix::unistd::{ForkResult, Pid, chdir, dup2_stdin, fork, getpid, getppid, pip
 
 use crate::StateDir;
 use crate::body::{self, Body, log};
-use crate::pidfile::{self, Acquired, PidFile};
+use crate::pidfile::{self, Acquired, Content, PidFile};
+
+/// How long `start` keeps trying when the pid file is locked but names no process that
+/// holds it: long enough for any `status` or `stop` that looks at the file, far shorter
+/// than a person notices.
+pub const START_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What the starter learned from the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +129,7 @@ fn session_leader(state: &StateDir, opts: &Options, ready: OwnedFd, starter: Pid
     let leader = getpid();
     // Take the lock here, before the second fork: a lock belongs to the open file
     // description, which the daemon inherits, so the daemon holds it once we exit.
-    let pid_file = match pidfile::acquire(&state.pid_file()) {
+    let pid_file = match pidfile::acquire_patiently(&state.pid_file(), START_PATIENCE) {
         Ok(Acquired::Locked(pid_file)) => pid_file,
         Ok(Acquired::Taken(Some(pid))) => {
             report(&ready, &format!("already {pid}"));
@@ -133,7 +138,11 @@ fn session_leader(state: &StateDir, opts: &Options, ready: OwnedFd, starter: Pid
         }
         Ok(Acquired::Taken(None)) => fail(
             &ready,
-            "another labd is starting (pid file locked, no pid yet)",
+            &format!(
+                "{} stayed locked for {} ms by no process that it names (another labd starting?)",
+                state.pid_file().display(),
+                START_PATIENCE.as_millis()
+            ),
         ),
         Err(e) => fail(
             &ready,
@@ -194,10 +203,12 @@ fn daemon(
         Ok(signals) => signals,
         Err(e) => give_up(pid_file, &ready, &format!("signals: {e}")),
     };
-    if let Some(stale) = pid_file.stale {
-        log(&format!(
+    match pid_file.stale {
+        Content::Pid(stale) => log(&format!(
             "took over a stale pid file (pid {stale}: its lock was free)"
-        ));
+        )),
+        Content::Garbage => log("took over a pid file that held no valid pid (its lock was free)"),
+        Content::Empty => {}
     }
     log(&format!(
         "daemon pid={me} started by {starter}, forked by session leader {leader}, now ppid={}",
@@ -210,6 +221,8 @@ fn daemon(
         log_path: Some(log_path),
     };
     let code = body.run(&signals);
+    // Remove the name but keep the locked fd: `exit` runs no destructors, so the lock is
+    // released by the kernel as the process ends, not a moment before.
     let _ = pid_file.remove();
     std::process::exit(code)
 }
@@ -222,7 +235,7 @@ fn pid_file_fd(pid_file: &PidFile) -> RawFd {
 /// The daemon failed after the session leader took the lock: remove the pid file if we
 /// created it (a stale one stays for the next start to take over), then report.
 fn give_up(pid_file: PidFile, ready: &OwnedFd, message: &str) -> ! {
-    if pid_file.stale.is_none() {
+    if pid_file.stale == Content::Empty {
         let _ = pid_file.remove();
     }
     fail(ready, &format!("daemon pid={}: {message}", getpid()))

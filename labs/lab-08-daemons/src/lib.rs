@@ -44,6 +44,22 @@ impl StateDir {
         Ok(StateDir { dir })
     }
 
+    /// The state directory for `status`, `stop` and `logs`, which never create it: a
+    /// missing directory holds no pid file and no log (a typo must not leave a new
+    /// directory behind). Anything there that is not a directory is an error.
+    pub fn find(dir: &Path) -> io::Result<StateDir> {
+        match std::fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => Ok(StateDir {
+                dir: dir.canonicalize()?,
+            }),
+            Ok(_) => Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(StateDir {
+                dir: std::path::absolute(dir)?,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.dir
     }

@@ -74,10 +74,41 @@ impl Drop for SocketFile {
 /// datagram (SO_PASSCRED), so we know which process sent `READY=1` even though the
 /// sender does not send them itself (sd-notify does not).
 fn bind_notify_socket(path: &Path) -> io::Result<UnixDatagram> {
-    let socket = UnixDatagram::bind(path)?;
+    let socket = bind_or_replace_stale(path)?;
     setsockopt(&socket, sockopt::PassCred, &true)?;
     socket.set_nonblocking(true)?;
     Ok(socket)
+}
+
+/// Bind `path`; if a socket file is already there, connect to it to see whether anybody
+/// still listens. Nobody (ECONNREFUSED) means a supervisor ended without removing it (a
+/// SIGKILL runs no `Drop`): remove it and bind again. Someone means another supervisor
+/// uses this state dir: refuse.
+fn bind_or_replace_stale(path: &Path) -> io::Result<UnixDatagram> {
+    use std::os::unix::fs::FileTypeExt;
+    let in_use = match UnixDatagram::bind(path) {
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse => e,
+        other => return other,
+    };
+    let is_socket = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket());
+    if !is_socket {
+        return Err(in_use);
+    }
+    match UnixDatagram::unbound()?.connect(path) {
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            log(&format!(
+                "removed a stale {} (nobody listens on it)",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            ));
+            std::fs::remove_file(path)?;
+            UnixDatagram::bind(path)
+        }
+        Ok(()) => Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            "another supervisor listens on it",
+        )),
+        Err(_) => Err(in_use),
+    }
 }
 
 /// Read one datagram: its text and the pid of the process that sent it.
@@ -207,12 +238,13 @@ fn watch(child: &mut Child, signals: &SignalFd, socket: &UnixDatagram) -> io::Re
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(e) => return Err(e.into()),
         }
-        // The child's lines first: what it wrote before a READY=1 is then printed before
-        // "child ready".
         output.relay()?;
         while let Some((text, sender)) = receive(socket)? {
             // One datagram may carry several newline-separated assignments.
             if text.lines().any(|l| l == "READY=1") {
+                // What the child wrote before it sent READY=1 is in the pipe by now (its
+                // write returned before its send began): print it before "child ready".
+                output.relay()?;
                 let who = sender.map_or("?".to_string(), |p| p.to_string());
                 log(&format!("child ready pid={who} (READY=1)"));
             }

@@ -351,6 +351,7 @@ fn a_stale_pid_file_is_reported_and_taken_over() {
     let starter = number_after(&logs.stdout, "started by ");
     let leader = number_after(&logs.stdout, "session leader ");
     let transcript = [
+        "$ mkdir -m 700 /tmp/labd".to_string(),
         "$ echo 4000000 > /tmp/labd/labd.pid   # as a killed daemon leaves it".to_string(),
         shown(&status, "status"),
         shown(&start, "start --interval-ms 60000"),
@@ -395,7 +396,7 @@ fn a_daemon_that_cannot_start_tells_the_starter() {
     insta::assert_snapshot!(
         "start_fails",
         format!(
-            "$ mkdir -p /tmp/labd/labd.log   # the log cannot be opened\n{}",
+            "$ mkdir -m 700 /tmp/labd\n$ mkdir /tmp/labd/labd.log   # the log cannot be opened\n{}",
             shown(&start, "start")
         )
     );
@@ -444,4 +445,149 @@ fn bad_input_gets_one_line() {
             .stderr
             .starts_with("error: unrecognized subcommand 'restart'")
     );
+}
+
+/// Lock `path` the way a daemon does (exclusive) or a prober does (shared), from this test
+/// process, after writing `content` into it.
+fn lock_with(path: &Path, content: &str, arg: nix::fcntl::FlockArg) -> nix::fcntl::Flock<File> {
+    std::fs::write(path, content).unwrap();
+    let file = File::open(path).unwrap();
+    nix::fcntl::Flock::lock(file, arg)
+        .map_err(|(_, e)| e)
+        .unwrap()
+}
+
+/// A locked pid file whose content is not a pid, or is the pid of a process that does not
+/// hold the file: `status` says "unknown" (LSB 4) and `stop` signals nobody. With 0 or
+/// -1 (or 4294967295, which is -1 as an i32), `kill` would hit a whole process group or
+/// every process we may signal.
+#[test]
+fn stop_signals_only_a_pid_that_holds_the_pid_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    let pid_file = state.join("labd.pid");
+    for content in ["0\n", "-1\n", "4294967295\n", "2147483648\n", "labd\n"] {
+        let lock = lock_with(
+            &pid_file,
+            content,
+            nix::fcntl::FlockArg::LockExclusiveNonblock,
+        );
+        let status = run(state, &["status"]);
+        assert_eq!(status.status.code(), Some(4), "{content:?}: {status:?}");
+        assert_eq!(
+            status.stdout,
+            "unknown: the pid file is locked, but holds no valid pid\n"
+        );
+        let stop = run(state, &["stop", "--stop-timeout-ms", "200"]);
+        assert_eq!(stop.status.code(), Some(1), "{content:?}: {stop:?}");
+        assert_eq!(
+            stop.stdout,
+            "the pid file is locked, but holds no valid pid: not signalling anyone\n"
+        );
+        drop(lock);
+    }
+    // A real process, which does not hold the pid file: it must survive `stop`.
+    let sleeper = ChildGuard::spawn(Command::new("sleep").arg("60")).unwrap();
+    let other = sleeper.pid();
+    let lock = lock_with(
+        &pid_file,
+        &format!("{other}\n"),
+        nix::fcntl::FlockArg::LockExclusiveNonblock,
+    );
+    let status = run(state, &["status"]);
+    assert_eq!(status.status.code(), Some(4), "{status:?}");
+    assert_eq!(
+        status.stdout,
+        format!("unknown: the pid file is locked, but pid {other} does not hold it open\n")
+    );
+    let stop = run(state, &["stop", "--stop-timeout-ms", "200"]);
+    assert_eq!(stop.status.code(), Some(1), "{stop:?}");
+    assert_eq!(
+        stop.stdout,
+        format!(
+            "the pid file is locked, but pid {other} does not hold it open: not signalling anyone\n"
+        )
+    );
+    assert!(proc::is_alive(other), "stop left the stranger alone");
+    drop(lock);
+}
+
+/// `status` and `stop` hold a shared lock for a moment. A `start` that finds the pid file
+/// locked by something other than the daemon it names retries for START_PATIENCE (1 s),
+/// and never answers "already running" for a pid that is gone. Here the shared lock is
+/// held for the whole start: it gives up with an error.
+#[test]
+fn a_shared_lock_is_not_a_running_daemon() {
+    let guard = DaemonGuard::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    let lock = lock_with(
+        &state.join("labd.pid"),
+        "4000000\n",
+        nix::fcntl::FlockArg::LockSharedNonblock,
+    );
+    let start = run(state, &["start", "--interval-ms", "60000"]);
+    assert_eq!(start.status.code(), Some(1), "{start:?}");
+    assert_eq!(start.stdout, "", "no `already running (pid 4000000)`");
+    assert!(
+        start.stderr.starts_with("labd: ")
+            && start
+                .stderr
+                .ends_with("labd.pid stayed locked for 1000 ms by no process that it names (another labd starting?)\n"),
+        "{start:?}"
+    );
+    drop(lock);
+    let start = run(state, &["start", "--interval-ms", "60000"]);
+    let pid = started_pid(&start);
+    guard.track(pid).unwrap();
+    assert!(run(state, &["stop"]).status.success());
+}
+
+/// A pid file with no valid pid in it and a free lock: `status` says so (LSB 1), `start`
+/// takes it over and logs it, `stop` removes one.
+#[test]
+fn a_pid_file_with_garbage_is_reported_taken_over_and_removed() {
+    let guard = DaemonGuard::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    std::fs::write(state.join("labd.pid"), "garbage\n").unwrap();
+    let status = run(state, &["status"]);
+    assert_eq!(status.status.code(), Some(1), "{status:?}");
+    assert_eq!(
+        status.stdout,
+        "not running (a pid file with no valid pid)\n"
+    );
+    let start = run(state, &["start", "--interval-ms", "60000"]);
+    let pid = started_pid(&start);
+    guard.track(pid).unwrap();
+    assert!(
+        log_of(state)
+            .starts_with("took over a pid file that held no valid pid (its lock was free)\n"),
+        "{}",
+        log_of(state)
+    );
+    assert!(run(state, &["stop"]).status.success());
+    std::fs::write(state.join("labd.pid"), "0\n").unwrap();
+    let stop = run(state, &["stop"]);
+    assert_eq!(stop.status.code(), Some(0));
+    assert_eq!(
+        stop.stdout,
+        "not running (removed a pid file with no valid pid)\n"
+    );
+    assert_eq!(names_in(state), ["labd.log"]);
+}
+
+/// `status`, `stop` and `logs` never create the state dir: a typo leaves nothing behind.
+#[test]
+fn only_start_creates_the_state_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let typo = tmp.path().join("typo");
+    let status = run(&typo, &["status"]);
+    assert_eq!(status.status.code(), Some(3), "{status:?}");
+    assert_eq!(status.stdout, "not running\n");
+    let stop = run(&typo, &["stop"]);
+    assert_eq!(stop.status.code(), Some(0), "{stop:?}");
+    let logs = run(&typo, &["logs"]);
+    assert_eq!((logs.status.code(), logs.stdout.as_str()), (Some(0), ""));
+    assert!(!typo.exists(), "no directory was created");
 }

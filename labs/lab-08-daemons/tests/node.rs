@@ -30,6 +30,15 @@ fn a_detached_node_child_is_a_session_leader_and_nothing_more() {
     let dir = tmp.path();
     let log_path = dir.join("daemon.log");
     let mut cmd = demo("node");
+    // A umask unlike the usual 0022, set in the child before exec, as `(umask 027; node …)`
+    // sets it: to see that the daemon keeps its parent's.
+    // SAFETY: umask(2) is async-signal-safe and the closure allocates nothing.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o027));
+            Ok(())
+        });
+    }
     cmd.current_dir(dir)
         .arg(Path::new(NODE_DIR).join("detach.js"))
         .arg(&log_path);
@@ -88,7 +97,8 @@ fn a_detached_node_child_is_a_session_leader_and_nothing_more() {
         .unwrap();
 
     let first = log.lines().next().unwrap_or("").to_string();
-    let mut text = detach.transcript("node labs/lab-08-daemons/node/detach.js /tmp/daemon.log");
+    let mut text =
+        detach.transcript("(umask 027; node labs/lab-08-daemons/node/detach.js /tmp/daemon.log)");
     text += &format!(
         "\n$ head -1 /tmp/daemon.log; grep -m1 'ppid={me}' /tmp/daemon.log\n{first}\n{wanted}\n"
     );
@@ -113,14 +123,10 @@ fn a_detached_node_child_is_a_session_leader_and_nothing_more() {
     for (fd, target) in fds.iter().filter(|(fd, _)| [0, 1, 2, 100].contains(fd)) {
         text += &format!("{fd} -> {target}\n");
     }
-    let own_umask = proc::status(me)
-        .unwrap()
-        .get("Umask")
-        .map(str::to_string)
-        .unwrap();
-    assert_eq!(umask, own_umask, "the umask is inherited unchanged");
+    assert_eq!(umask, "0027", "the umask is inherited unchanged");
     text += &format!("# /proc/[NODE-DAEMON]/cwd\n{}\n", cwd.display());
-    text += "# /proc/[NODE-DAEMON]/status Umask: the same as its parent's\n";
+    text +=
+        &format!("# /proc/[NODE-DAEMON]/status, its umask (the shell set 027)\nUmask: {umask}\n");
     let redactor = Redactor::new()
         .id(pid, "NODE-DAEMON")
         .id(detach_pid, "DETACH")

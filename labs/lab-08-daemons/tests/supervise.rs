@@ -192,3 +192,39 @@ fn the_child_does_not_inherit_the_blocked_mask() {
         "an empty mask: {lines:?}"
     );
 }
+
+/// A supervisor killed with SIGKILL leaves notify.sock behind (no `Drop` runs). The next
+/// one finds that nobody listens on it, removes it and binds its own; a socket that
+/// someone still listens on is refused.
+#[test]
+fn a_stale_notify_socket_is_replaced_a_live_one_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    let socket = state.join("notify.sock");
+    drop(std::os::unix::net::UnixDatagram::bind(&socket).unwrap()); // the file stays
+    let mut cmd = demo(LABD);
+    cmd.arg("--state-dir")
+        .arg(state)
+        .args(["supervise", "--", "true"]);
+    let finished = labkit::run(&mut cmd).unwrap();
+    assert_eq!(finished.status.code(), Some(0), "{finished:?}");
+    assert_eq!(
+        finished.stdout_lines().first(),
+        Some(&"removed a stale notify.sock (nobody listens on it)"),
+        "{finished:?}"
+    );
+    assert!(names_in(state).is_empty(), "{:?}", names_in(state));
+
+    let live = std::os::unix::net::UnixDatagram::bind(&socket).unwrap();
+    let finished = labkit::run(&mut cmd).unwrap();
+    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    assert_eq!(
+        finished.stderr,
+        format!(
+            "labd: cannot bind {}: another supervisor listens on it\n",
+            socket.canonicalize().unwrap().display()
+        )
+    );
+    assert_eq!(finished.stdout, "");
+    drop(live);
+}

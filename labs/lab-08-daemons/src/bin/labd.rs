@@ -20,7 +20,8 @@ use lab_08::{StateDir, control};
 #[derive(Parser)]
 #[command(name = "labd")]
 struct Args {
-    /// The directory for the pid file, the log and the notify socket (created 0700).
+    /// The directory for the pid file, the log and the notify socket (`start` and
+    /// `supervise` create it, with mode 0700).
     #[arg(long, value_name = "DIR")]
     state_dir: PathBuf,
     #[command(subcommand)]
@@ -38,7 +39,8 @@ enum Cmd {
         #[arg(long)]
         ignore_term: bool,
     },
-    /// Exit 0 if the daemon runs, 1 if it died and left its pid file, 3 if it is not running.
+    /// Exit 0 if the daemon runs, 1 if it died and left its pid file, 3 if it is not
+    /// running, 4 if the pid file is locked but names no process that holds it.
     Status,
     /// Send SIGTERM, wait until the daemon is gone; SIGKILL after the time-out.
     Stop {
@@ -93,8 +95,14 @@ fn say(line: &str) {
 }
 
 fn run(args: Args) -> Result<u8, String> {
-    let state = StateDir::open(&args.state_dir)
-        .map_err(|e| format!("state dir {}: {e}", args.state_dir.display()))?;
+    // Only `start` and `supervise` create the state dir.
+    let creates = matches!(args.command, Cmd::Start { .. } | Cmd::Supervise { .. });
+    let state = if creates {
+        StateDir::open(&args.state_dir)
+    } else {
+        StateDir::find(&args.state_dir)
+    }
+    .map_err(|e| format!("state dir {}: {e}", args.state_dir.display()))?;
     let ms = Duration::from_millis;
     match args.command {
         Cmd::Start {
