@@ -1,5 +1,9 @@
 // Chapter 9: a Node program that cleans up on SIGTERM. Run: node graceful.js STATE-FILE
 // then, from another shell, kill -TERM PID (or kill -KILL PID: no cleanup).
+if (process.argv.length !== 3) {
+  console.error('graceful.js: usage: node graceful.js STATE-FILE');
+  process.exit(2);
+}
 // ANCHOR: graceful
 const fs = require('fs');
 

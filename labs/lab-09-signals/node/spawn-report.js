@@ -13,7 +13,8 @@ function has(status, field, signal) {
 function describe(who, status) {
   const ign = (signal) => (has(status, 'SigIgn', signal) ? 'ignored' : 'not ignored');
   const blocked = BigInt('0x' + status.match(/^SigBlk:\s*([0-9a-f]+)/m)[1]);
-  console.log(`${who}: SIGHUP ${ign(1)}, SIGPIPE ${ign(13)}, blocked mask ${blocked ? 'not empty' : 'empty'}`);
+  console.log(`${who}: SIGHUP ${ign(1)}, SIGPIPE ${ign(13)}, SIGXFSZ ${ign(25)}, ` +
+    `blocked mask ${blocked ? 'not empty' : 'empty'}`);
 }
 
 describe('node itself', fs.readFileSync('/proc/self/status', 'utf8'));

@@ -82,6 +82,27 @@ pub fn wait_signalfd(fd: &SignalFd) -> io::Result<(Signal, u32)> {
 }
 // ANCHOR_END: signalfd
 
+// ANCHOR: unblock
+/// A blocked mask survives fork and exec, so every program started by a process that reads
+/// its signals from a signalfd would start with SIGTERM and SIGINT blocked: deaf to
+/// `kill PID` and Ctrl-C. Give `cmd`'s child an empty mask just before its exec.
+pub fn unblock_in_child(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: sigprocmask is async-signal-safe, and nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let empty = SigSet::empty();
+            nix::sys::signal::sigprocmask(
+                nix::sys::signal::SigmaskHow::SIG_SETMASK,
+                Some(&empty),
+                None,
+            )?;
+            Ok(())
+        })
+    }
+}
+// ANCHOR_END: unblock
+
 /// The raw descriptor number of a signalfd, for messages.
 pub fn fd_number(fd: &SignalFd) -> i32 {
     fd.as_fd().as_raw_fd()

@@ -2,8 +2,9 @@
 //!
 //! A pid is only a number, and the kernel hands it out again once the process it named has
 //! been reaped. `kill(pid, …)` with a pid you remembered can therefore reach a stranger. A
-//! pidfd (Linux 5.3) refers to the process itself: after that process is gone,
-//! `pidfd_send_signal` fails with ESRCH, whoever owns the number now. It also becomes
+//! pidfd (Linux 5.3) refers to the process itself: once that process has been reaped,
+//! `pidfd_send_signal` fails with ESRCH, whoever owns the number now (a zombie still counts
+//! as the process, and can still be sent a signal, which does nothing). It also becomes
 //! readable when the process exits, so `poll` can wait for any process, not only a child.
 //!
 //! nix 0.31 has no wrappers for these calls, so they go through `libc::syscall`.
@@ -28,7 +29,8 @@ pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
 }
 
 /// Send `signal` (or, with `None`, only check that the process still exists) to the
-/// process the pidfd refers to. ESRCH once it has exited, even if its pid was reused.
+/// process the pidfd refers to. Succeeds while it is a zombie; ESRCH once it has been
+/// reaped (pidfd_send_signal(2)), even if its pid was reused since.
 pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal: Option<Signal>) -> io::Result<()> {
     let number = signal.map_or(0, |s| s as libc::c_int);
     // SAFETY: a valid fd, a signal number, no siginfo (NULL), no flags.
@@ -73,8 +75,8 @@ pub enum Stopped {
 /// SIGKILL. Through a pidfd opened first, so a pid that is reused meanwhile is never hit.
 /// It does not reap: if `pid` is our child, the caller still waits for it.
 pub fn stop_with_grace(pid: u32, grace: Duration) -> io::Result<Stopped> {
-    // EXERCISE: open a pidfd for `pid`, send SIGTERM through it, wait up to `grace` for it
-    // to exit; if it did not, send SIGKILL through the same pidfd and wait until it is gone.
+    // EXERCISE: stop `pid` as described above, without ever naming it by its number after
+    // the first moment (the test forbids kill(2) in the thread that calls you).
     // BEGIN SOLUTION
     let pidfd = pidfd_open(pid)?;
     pidfd_send_signal(pidfd.as_fd(), Some(Signal::SIGTERM))?;

@@ -110,3 +110,127 @@ fn sigkill_leaves_no_chance_to_clean_up() {
         }
     }
 }
+
+#[test]
+fn plain_graceful_runs_until_signalled_and_cleans_up_on_sigterm() {
+    // The page's runnable demo: no state file, no `&`; it waits until a signal comes.
+    let mut child = ChildGuard::spawn(&mut demo(GRACEFUL)).unwrap();
+    let mut lines = child.stdout_lines();
+    let ready = lines.wait_for("ready", DEFAULT_TIMEOUT).unwrap();
+    // Waiting, not running: state S, sitting in read(2) on its signalfd.
+    let state = labkit::proc::stat(child.pid()).unwrap().state;
+    assert_eq!(state, 'S', "{ready}");
+    child.signal(Signal::SIGTERM).unwrap();
+    let rest = lines.rest(DEFAULT_TIMEOUT).unwrap();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "{rest:?}");
+    let mut text = format!("$ ./target/debug/graceful\n{ready}\n");
+    for line in rest {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(&format!("=> {}", outcome(exit)));
+    let text = Redactor::new()
+        .id(child.pid(), "GRACEFUL")
+        .id(std::process::id(), "KILLER")
+        .apply(&text);
+    assert!(text.contains("got SIGTERM from pid=[KILLER]"), "{text}");
+    let _g = Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!("graceful_plain", text);
+}
+
+/// Start `graceful --spawn sleep 600` (plus `extra`); return it and the sleep's pid.
+fn with_a_child(extra: &[&str]) -> (ChildGuard, labkit::LineReader, u32) {
+    let mut cmd = demo(GRACEFUL);
+    cmd.args(extra).args(["--spawn", "sleep", "600"]);
+    let mut graceful = ChildGuard::spawn(&mut cmd).unwrap();
+    let mut lines = graceful.stdout_lines();
+    lines.wait_for("ready", DEFAULT_TIMEOUT).unwrap();
+    let spawned = lines
+        .history()
+        .iter()
+        .find(|l| l.starts_with("spawned sleep"))
+        .unwrap()
+        .clone();
+    let pid = labkit::lines::fields(&spawned)["pid"].parse().unwrap();
+    (graceful, lines, pid)
+}
+
+fn mask(pid: u32, field: &str) -> Vec<String> {
+    signal_names(status(pid).unwrap().signal_mask(field).unwrap())
+}
+
+#[test]
+fn a_signalfd_server_passes_its_blocked_mask_on_so_its_children_ignore_sigterm() {
+    // The sleep was started by std's Command from a process that blocks SIGTERM and SIGINT
+    // for its signalfd: it starts with both blocked, although sleep never asked for it.
+    let (mut graceful, mut lines, sleep) = with_a_child(&[]);
+    assert_eq!(mask(sleep, "SigBlk"), ["SIGINT", "SIGTERM"]);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(sleep as i32), Signal::SIGTERM).unwrap();
+    // kill(2) has returned, so the signal has been queued: pending, not delivered.
+    assert_eq!(mask(sleep, "ShdPnd"), ["SIGTERM"]);
+    let state = labkit::proc::stat(sleep).unwrap().state;
+    assert!(matches!(state, 'S' | 'R'), "sleep {sleep}: state {state}");
+    graceful.signal(Signal::SIGTERM).unwrap();
+    // Not `rest`: the sleep shares graceful's stdout, so the pipe stays open.
+    lines
+        .wait_for("exiting with code 0", DEFAULT_TIMEOUT)
+        .unwrap();
+    assert_eq!(graceful.wait().unwrap().code(), Some(0));
+    // The orphaned sleep is still there, deaf to SIGTERM; the guard's SIGKILL to the group
+    // ends it when `graceful` is dropped.
+    assert!(labkit::proc::is_alive(sleep));
+}
+
+#[test]
+fn unblocking_in_the_child_before_exec_gives_it_back_sigterm() {
+    let (mut graceful, mut lines, sleep) = with_a_child(&["--unblock-in-child"]);
+    assert_eq!(mask(sleep, "SigBlk"), Vec::<String>::new());
+    // Still the signalfd way in graceful itself.
+    assert_eq!(mask(graceful.pid(), "SigBlk"), ["SIGINT", "SIGTERM"]);
+    let pidfd = lab_09::pidfd::pidfd_open(sleep).unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(sleep as i32), Signal::SIGTERM).unwrap();
+    use std::os::fd::AsFd;
+    assert!(
+        lab_09::pidfd::wait_exit(pidfd.as_fd(), DEFAULT_TIMEOUT).unwrap(),
+        "sleep {sleep} survived SIGTERM"
+    );
+    graceful.signal(Signal::SIGTERM).unwrap();
+    // Not `rest`: the sleep shares graceful's stdout, so the pipe stays open.
+    lines
+        .wait_for("exiting with code 0", DEFAULT_TIMEOUT)
+        .unwrap();
+    assert_eq!(graceful.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn ctrl_c_comes_from_the_terminal_driver_so_the_sender_pid_is_0() {
+    // `script` runs graceful on a new pseudo-terminal, in its foreground group; a 0x03 byte
+    // written to the terminal is Ctrl-C, and the kernel's terminal driver sends the SIGINT.
+    if !labkit::require_tool("script") {
+        return;
+    }
+    let mut cmd = demo("script");
+    cmd.args(["-qfec", GRACEFUL, "/dev/null"])
+        .stdin(std::process::Stdio::piped());
+    let mut script = ChildGuard::spawn(&mut cmd).unwrap();
+    let mut stdin = script.take_stdin().unwrap();
+    let mut lines = script.stdout_lines();
+    lines.wait_for("ready", DEFAULT_TIMEOUT).unwrap();
+    use std::io::Write;
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    // The terminal echoes Ctrl-C as `^C` in front of the next line, and ends lines in \r.
+    let rest = lines.rest(DEFAULT_TIMEOUT).unwrap();
+    drop(stdin);
+    let got = rest.iter().find(|l| l.contains("got SIGINT")).unwrap();
+    assert!(
+        got.trim_end().ends_with("got SIGINT from pid=0"),
+        "{rest:?}"
+    );
+    assert!(
+        rest.iter().any(|l| l.starts_with("exiting with code 0")),
+        "{rest:?}"
+    );
+    assert!(script.wait().unwrap().success());
+}

@@ -72,8 +72,15 @@ fn killpg_ends_the_whole_group_but_not_the_process_that_left_it() {
         text.push('\n');
     }
     text.push_str(&format!("$ kill -TERM -- -{pgid}\n"));
+    // Not the output of any command: the test's own findings, in the demo's order.
+    text.push_str("--- afterwards, as the test finds them (its wait status, then /proc)\n");
     text.push_str(&format!("leader: {}\n", labkit::run::outcome(status)));
-    for (role, &pid) in &pids {
+    let order: Vec<String> = history[..history.len() - 1]
+        .iter()
+        .map(|l| l.split(" pid=").next().unwrap().trim().to_string())
+        .collect();
+    for role in &order {
+        let pid = pids[role];
         if pid == pgid {
             continue;
         }
@@ -116,6 +123,19 @@ fn exercise_group_members_lists_exactly_the_demo_s_group() {
     assert_eq!(
         lab_09::group::group_members(1 << 23).unwrap(),
         Vec::<u32>::new()
+    );
+    // The race: a process that was listed but is gone by the time it is read. A reaped
+    // child's pid stands for it (/proc has no entry for it any more): skipped, no error.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    assert!(!is_alive(gone_pid));
+    let mut candidates = vec![gone_pid, pids["escapee"], 1];
+    candidates.extend(expected.iter().rev());
+    assert_eq!(
+        lab_09::group::members_of(leader.pid(), candidates).unwrap(),
+        expected,
+        "a vanished pid must be skipped, and the result sorted"
     );
 }
 

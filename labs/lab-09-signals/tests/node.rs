@@ -121,16 +121,19 @@ fn node_undoes_nohup_for_itself_and_libuv_resets_ignored_signals_in_its_children
             "{}",
             done.transcript("spawn-report.js")
         );
-        // Node ignores SIGPIPE itself; its child does not inherit that: libuv reset it.
+        // Node ignores SIGPIPE and SIGXFSZ itself; its child does not inherit that: libuv
+        // reset them.
         assert!(
-            done.stdout
-                .contains("node itself: SIGHUP not ignored, SIGPIPE ignored"),
+            done.stdout.contains(
+                "node itself: SIGHUP not ignored, SIGPIPE ignored, SIGXFSZ ignored, blocked mask empty"
+            ),
             "{}",
             done.stdout
         );
         assert!(
-            done.stdout
-                .contains("child (cat): SIGHUP not ignored, SIGPIPE not ignored"),
+            done.stdout.contains(
+                "child (cat): SIGHUP not ignored, SIGPIPE not ignored, SIGXFSZ not ignored, blocked mask empty"
+            ),
             "{}",
             done.stdout
         );
@@ -142,6 +145,71 @@ fn node_undoes_nohup_for_itself_and_libuv_resets_ignored_signals_in_its_children
     );
     let _g = Redactor::new().settings().bind_to_scope();
     insta::assert_snapshot!("node_spawn_report", text);
+}
+
+/// Make `cmd`'s program start with SIGUSR2 and SIGWINCH blocked, as if its parent had
+/// blocked them (a blocked mask survives fork and exec).
+fn with_usr2_and_winch_blocked(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: sigprocmask is async-signal-safe; nothing else runs in the forked child.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set = nix::sys::signal::SigSet::empty();
+            set.add(Signal::SIGUSR2);
+            set.add(Signal::SIGWINCH);
+            set.thread_block()?;
+            Ok(())
+        })
+    }
+}
+
+#[test]
+fn node_empties_a_blocked_mask_it_inherits() {
+    if !labkit::require_tool("node") {
+        return;
+    }
+    // A Rust program started that way keeps the two blocked ...
+    let mut cmd = demo(env!("CARGO_BIN_EXE_masks"));
+    cmd.arg("--report");
+    let done = run(with_usr2_and_winch_blocked(&mut cmd)).unwrap();
+    assert!(
+        done.stdout.contains("SigBlk: SIGUSR2 SIGWINCH"),
+        "{}",
+        done.stdout
+    );
+    // ... Node empties its mask when it starts (so libuv's reset of the mask in a child it
+    // spawns has nothing left to do, and cannot be seen from outside).
+    let done = run(with_usr2_and_winch_blocked(&mut node(&["spawn-report.js"]))).unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        done.transcript("spawn-report.js")
+    );
+    assert!(
+        done.stdout.contains(
+            "node itself: SIGHUP not ignored, SIGPIPE ignored, SIGXFSZ ignored, blocked mask empty"
+        ),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.contains("child (cat): SIGHUP not ignored, SIGPIPE not ignored, SIGXFSZ not ignored, blocked mask empty"),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn node_graceful_without_its_argument_says_how_to_run_it() {
+    if !labkit::require_tool("node") {
+        return;
+    }
+    let done = run(&mut node(&["graceful.js"])).unwrap();
+    assert_eq!(done.status.code(), Some(2), "{}", done.stderr);
+    assert_eq!(
+        done.stderr.trim(),
+        "graceful.js: usage: node graceful.js STATE-FILE"
+    );
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! state file stays behind.
 //!
 //! `./target/debug/graceful --state-file /tmp/graceful.state &` then `kill -TERM PID`;
-//! `--via self-pipe` reacts through a signal handler instead of a signalfd.
+//! `--via self-pipe` reacts through a signal handler instead of a signalfd. `--spawn sleep
+//! 600` also starts a program, which inherits the blocked mask of the signalfd way unless
+//! `--unblock-in-child` empties it before the exec.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,6 +31,26 @@ struct Args {
     /// A file to create at start and remove when cleaning up.
     #[arg(long)]
     state_file: Option<PathBuf>,
+    /// Unblock all signals in the child of `--spawn` before its exec.
+    #[arg(long, requires = "spawn")]
+    unblock_in_child: bool,
+    /// Start this program (and its arguments, the rest of the line) once set up.
+    #[arg(long, num_args = 1.., allow_hyphen_values = true, value_name = "PROGRAM")]
+    spawn: Vec<String>,
+}
+
+/// `--spawn`: start a program that is not waited for (it may outlive us), and say so.
+fn start(program: &str, rest: &[String], unblock: bool) {
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest).stdin(std::process::Stdio::null());
+    if unblock {
+        handler::unblock_in_child(&mut cmd);
+    }
+    #[allow(clippy::zombie_processes, reason = "a demo of what the child inherits")]
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| cli::fail("graceful", format!("cannot start {program}: {e}")));
+    println!("spawned {program} pid={}", child.id());
 }
 
 // ANCHOR: main
@@ -46,7 +68,12 @@ fn main() {
         }
     }
     if let Some(path) = &args.state_file {
-        std::fs::write(path, format!("{}\n", std::process::id())).unwrap_or_else(|e| fail(e));
+        std::fs::write(path, format!("{}\n", std::process::id())).unwrap_or_else(|e| {
+            cli::fail("graceful", format!("cannot write {}: {e}", path.display()))
+        });
+    }
+    if let Some((program, rest)) = args.spawn.split_first() {
+        start(program, rest, args.unblock_in_child);
     }
     let via = if fd.is_some() {
         "signalfd"
@@ -65,7 +92,9 @@ fn main() {
     println!("got {}", got.unwrap_or_else(|e| fail(e)));
     match &args.state_file {
         Some(path) => {
-            std::fs::remove_file(path).unwrap_or_else(|e| fail(e));
+            std::fs::remove_file(path).unwrap_or_else(|e| {
+                cli::fail("graceful", format!("cannot remove {}: {e}", path.display()))
+            });
             println!("cleanup: removed {}", path.display());
         }
         None => println!("cleanup: nothing to remove"),

@@ -4,7 +4,8 @@
 //! CAP_CHECKPOINT_RESTORE), we create child B *with A's old pid* on purpose, through
 //! `clone3` and its `set_tid` field: the reuse that could otherwise take hours of forking
 //! happens at once, and only with our own processes. `kill(pid, 0)` now reaches B, while
-//! the old pidfd still refers to A and fails with ESRCH. Last, `kill(pid, 0)` from an
+//! the old pidfd still refers to A and fails with ESRCH (as it did since A was reaped, not
+//! since A died: a zombie can still be signalled through its pidfd). Last, `kill(pid, 0)` from an
 //! unprivileged user shows EPERM: the process exists, but we may not signal it.
 //!
 //! `./target/debug/pidfd` (as root for the reuse step; `sudo ./target/debug/pidfd`)
@@ -17,7 +18,7 @@ use lab_09::pidfd::{pidfd_open, pidfd_send_signal};
 use lab_09::{cli, underscore_exit};
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::waitpid;
+use nix::sys::wait::{Id, WaitPidFlag, waitid, waitpid};
 use nix::unistd::{ForkResult, Pid, Uid, fork, getpid, setuid};
 
 /// Show pid reuse, and a pidfd that is not fooled by it.
@@ -43,7 +44,7 @@ fn result(r: std::io::Result<()>) -> String {
     match r {
         Ok(()) => "ok".to_string(),
         Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
-            "ESRCH, that process is gone".to_string()
+            "ESRCH, that process is gone (reaped)".to_string()
         }
         Err(e) => e.to_string(),
     }
@@ -117,6 +118,13 @@ fn main() {
     println!("child A: pid={a}, pidfd opened");
     println!("kill({a}, 0): {}", probe(a));
     drop(a_gate); // A reads end of file and exits
+    // Wait until A is dead but leave it a zombie (WNOWAIT): the pidfd still reaches it.
+    waitid(Id::Pid(a), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
+        .unwrap_or_else(|e| cli::fail("pidfd", e));
+    println!(
+        "A exited, a zombie: pidfd_send_signal(A's pidfd, 0): {}",
+        result(pidfd_send_signal(a_fd.as_fd(), None))
+    );
     let status = waitpid(a, None).unwrap_or_else(|e| cli::fail("pidfd", e));
     println!("A reaped: {status:?}");
     println!("kill({a}, 0): {}", probe(a));

@@ -5,7 +5,8 @@
 //! reaps it only after a line (or end of file) on stdin, so that a test can look first.
 //! With `--no-zombies ignore` or `--no-zombies nocldwait`, the parent first sets SIGCHLD to
 //! SIG_IGN or sets `SA_NOCLDWAIT`: the kernel then reaps children itself, nothing is left
-//! to wait for, and `waitpid` fails with ECHILD.
+//! to wait for. The child then lives until stdin ends, and the parent's `waitid` blocks
+//! until it has died, then fails with ECHILD (wait(2)).
 //!
 //! `./target/debug/zombie < /dev/null`; `./target/debug/zombie --no-zombies ignore < /dev/null`
 
@@ -29,12 +30,15 @@ enum NoZombies {
 /// Make a zombie, show it, reap it.
 #[derive(Parser)]
 struct Args {
-    /// Exit code of the child.
-    #[arg(long, default_value_t = 3)]
+    /// Exit code of the child, 0 to 255.
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(0..=255))]
     code: i32,
-    /// Let the child die of this signal instead of exiting (with no core file: its
-    /// RLIMIT_CORE is set to 0 first, so SIGQUIT or SIGABRT write nothing to disk).
-    #[arg(long, value_parser = cli::signal)]
+    /// Let the child die of this signal instead of exiting: one whose default action ends
+    /// the process (not STOP, TSTP, TTIN, TTOU, CONT, CHLD, URG, WINCH). The child sets it
+    /// back to the default first (std ignores SIGPIPE) and makes itself non-dumpable, so
+    /// SIGQUIT or SIGABRT write no core file, whatever the host's core_pattern says.
+    #[arg(long, value_parser = fatal_signal)]
     die_by: Option<Signal>,
     /// Ask the kernel not to keep zombies of this process at all.
     #[arg(long, value_enum)]
@@ -55,16 +59,42 @@ fn flush() {
         .unwrap_or_else(|e| cli::fail("zombie", e));
 }
 
+/// A signal whose default action ends the process. A stop signal would leave the child
+/// stopped (and `waitid(WEXITED)` waiting for ever), and one whose default is to do nothing
+/// would not end it at all.
+fn fatal_signal(text: &str) -> Result<Signal, String> {
+    use Signal::*;
+    let signal = cli::signal(text)?;
+    match signal {
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Err(format!(
+            "{signal} stops a process instead of ending it; choose one that ends it, like TERM"
+        )),
+        SIGCONT | SIGCHLD | SIGURG | SIGWINCH => Err(format!(
+            "{signal}'s default action is to do nothing; choose one that ends a process, like TERM"
+        )),
+        _ => Ok(signal),
+    }
+}
+
 /// In the child: no core file, then the signal's default action.
 fn die_by(signal: Signal) -> ! {
-    let none = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: a plain system call with a valid pointer.
-    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) };
+    // Not dumpable: the kernel writes no core, even when core_pattern pipes the dump to a
+    // program (systemd-coredump, apport), which RLIMIT_CORE = 0 would not stop.
+    let _ = nix::sys::prctl::set_dumpable(false);
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: no handler function; the inherited disposition (SIG_IGN for SIGPIPE, which
+    // std set in the parent) goes back to the default.
+    let _ = unsafe { sigaction(signal, &default) };
     let _ = nix::sys::signal::raise(signal);
-    underscore_exit(127) // only if the signal did not end us (it was ignored or caught)
+    underscore_exit(127) // only if the signal did not end us
+}
+
+/// In the child, with SIGCHLD ignored in the parent: live until stdin ends, so that the
+/// parent's wait has a live child to block on.
+fn live_until_stdin_ends() -> ! {
+    let mut buf = [0u8; 64];
+    while matches!(nix::unistd::read(std::io::stdin(), &mut buf), Ok(n) if n > 0) {}
+    underscore_exit(0)
 }
 
 // ANCHOR: main
@@ -82,21 +112,29 @@ fn main() {
     flush();
     // SAFETY: single-threaded; the child only calls _exit.
     let child = match unsafe { fork() } {
-        Ok(ForkResult::Child) => match args.die_by {
-            None => underscore_exit(args.code),
-            Some(signal) => die_by(signal),
+        Ok(ForkResult::Child) => match (args.die_by, args.no_zombies) {
+            (Some(signal), _) => die_by(signal),
+            (None, Some(_)) => live_until_stdin_ends(),
+            (None, None) => underscore_exit(args.code),
         },
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => cli::fail("zombie", format!("fork: {e}")),
     };
-    match args.die_by {
-        None => println!(
+    match (args.die_by, args.no_zombies) {
+        (Some(s), _) => println!("forked child={child}; the child dies at once of {s}"),
+        (None, Some(_)) => println!("forked child={child}; the child lives until stdin ends"),
+        (None, None) => println!(
             "forked child={child}; the child exits at once with code {}",
             args.code
         ),
-        Some(s) => println!("forked child={child}; the child dies at once of {s}"),
     }
-    if args.no_zombies.is_none() {
+    if args.no_zombies.is_some() {
+        // No zombie will ever be left, yet waitid waits: it returns ECHILD only once the
+        // last child has died (wait(2)).
+        println!("waitid blocks while the child lives, although it will leave no zombie");
+        println!("ready child={child}");
+        flush();
+    } else {
         // Wait until the child is dead, but leave it as it is (WNOWAIT): a zombie.
         let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
         waitid(Id::Pid(child), flags).unwrap_or_else(|e| cli::fail("zombie", e));
@@ -104,10 +142,10 @@ fn main() {
             "child {child} has exited, not reaped yet: /proc/{child}: {}",
             state_of(child)
         );
+        println!("ready child={child}");
+        flush();
+        let _ = std::io::stdin().lock().read_line(&mut String::new());
     }
-    println!("ready child={child}");
-    flush();
-    let _ = std::io::stdin().lock().read_line(&mut String::new());
 
     match waitid(Id::Pid(child), WaitPidFlag::WEXITED) {
         Ok(status) => println!("reaped: {status:?}"),

@@ -8,19 +8,21 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 /// Make `cmd` start its program the way a shell does, with fork and exec, instead of std's
-/// usual `posix_spawn`. It matters for signal masks: glibc's `posix_spawn` leaves its
-/// internal signals (32 and 33) ignored in the child, and an ignored signal survives exec,
-/// so the program would show them in `SigIgn` although no shell would give them to it. A
-/// `pre_exec` closure makes std fork and exec instead.
+/// usual `posix_spawn` (std uses it whenever it can, and never with a `pre_exec` closure).
+/// It matters for signal masks: glibc's `posix_spawn` sets its internal signals 32 and 33
+/// to SIG_IGN in every child, whatever the parent does with them, and an ignored signal
+/// survives exec, so the program would show them in `SigIgn` although no shell would give
+/// them to it.
 pub fn like_a_shell(cmd: &mut Command) -> &mut Command {
     // SAFETY: the closure does nothing, so it cannot break anything in the forked child.
     unsafe { cmd.pre_exec(|| Ok(())) }
 }
 
 /// glibc's internal signals (32 and 33) in a decoded mask, as `SIGRT32` and `SIGRT33`.
-/// Whether a demo started from a test has them ignored depends on how the test runner was
-/// started (see `posix_spawn_leaves_glibc_s_internal_signals_ignored` in `masks.rs`), so
-/// assertions and transcripts leave them out. A shell-started demo does not have them.
+/// Even with fork and exec, a demo started from a test inherits them ignored when the test
+/// runner itself was started by `posix_spawn` (cargo starts it with std's `Command`; see
+/// `posix_spawn_ignores_glibc_s_internal_signals_in_every_child` in `masks.rs`), so
+/// assertions and transcripts leave them out. A demo started from bash does not have them.
 pub const GLIBC_INTERNAL: &str = r" ?SIGRT3[23]\b";
 
 /// `names` without glibc's internal signals.
