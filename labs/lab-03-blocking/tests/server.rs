@@ -1,0 +1,259 @@
+//! Chapter 3: the server's modes, checked by the order in which responses complete (never
+//! by how long they take), its exact sums, and its answers to bad input.
+
+mod common;
+
+use std::thread;
+
+use common::{Running, raw, read_all, stall, status_and_body, timeline};
+use lab_03::compute::formula;
+
+/// n for a compute that never ends while a test runs (10^18 additions: years).
+const FOREVER: &str = "1000000000000000000";
+const NO_LIMIT: &str = "18446744073709551615";
+/// n for a compute that ends (a fraction of a second, even in a debug build).
+const SHORT: u64 = 30_000_000;
+
+/// `/compute?n=...` on one connection; once the server says it started computing, `GET /`
+/// on another. Returns the event log with the test's own step marked where it happened
+/// relative to the lines read so far, and the answer to `/`.
+fn race(
+    server: &mut Running,
+    n: &str,
+    compute_ends: bool,
+) -> (Vec<String>, labkit::http::Response) {
+    let addr = server.addr;
+    let target = format!("/compute?n={n}");
+    let compute = thread::spawn(move || common::get(addr, &target));
+    server.wait_for("conn=1 compute start");
+    let mut log = server.history();
+    log.push("[test] GET / sent".to_string());
+    let seen = log.len() - 1;
+    let root = common::get(addr, "/").unwrap();
+    server.wait_for("conn=2 response 200 ok");
+    if compute_ends {
+        let answer = compute.join().unwrap().unwrap();
+        assert_eq!(
+            answer.body,
+            format!("sum={}\n", formula(n.parse().unwrap()))
+        );
+        server.logged("conn=1 response 200 sum=");
+    } else {
+        drop(compute); // detached: its connection ends when the server is killed
+    }
+    log.extend(server.history()[seen..].iter().cloned());
+    (log, root)
+}
+
+fn position(log: &[String], prefix: &str) -> usize {
+    log.iter()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line {prefix:?} in {log:#?}"))
+}
+
+#[test]
+fn blocking_mode_answers_root_only_after_the_compute() {
+    let mut server = Running::rust("blocking", &[]);
+    let (log, root) = race(&mut server, &SHORT.to_string(), true);
+    assert_eq!(root.body, "ok\n");
+    assert!(
+        position(&log, "conn=1 response 200 sum=") < position(&log, "conn=2 accepted"),
+        "{log:#?}"
+    );
+    let _g = labkit::Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!("timeline_blocking", timeline(&log));
+}
+
+/// A fixed mode: `/` is answered while the compute is still running.
+fn fixed(mode: &str) -> Vec<String> {
+    let mut server = Running::rust(mode, &["--max-n", NO_LIMIT]);
+    let (log, root) = race(&mut server, FOREVER, false);
+    assert_eq!(root.body, "ok\n");
+    assert!(!log.iter().any(|l| l.contains("compute done")), "{log:#?}");
+    assert!(
+        position(&log, "conn=1 compute start") < position(&log, "conn=2 response 200 ok"),
+        "{log:#?}"
+    );
+    log
+}
+
+#[test]
+fn spawn_blocking_mode_answers_root_during_the_compute() {
+    let log = fixed("spawn-blocking");
+    let _g = labkit::Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!("timeline_spawn_blocking", timeline(&log));
+}
+
+#[test]
+fn pool_mode_answers_root_during_the_compute() {
+    let log = fixed("pool");
+    let _g = labkit::Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!("timeline_pool", timeline(&log));
+}
+
+#[test]
+fn process_mode_answers_root_during_the_compute_and_the_child_is_the_servers() {
+    let mut server = Running::rust("process", &["--max-n", NO_LIMIT]);
+    let (log, root) = race(&mut server, FOREVER, false);
+    assert_eq!(root.body, "ok\n");
+    let start = &log[position(&log, "conn=1 compute start")];
+    let child: u32 = labkit::lines::fields(start)["pid"].parse().unwrap();
+    assert_eq!(labkit::proc::children(server.pid).unwrap(), vec![child]);
+    assert_eq!(labkit::proc::ppid(child).unwrap(), server.pid);
+    let _g = labkit::Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!("timeline_process", timeline(&log));
+}
+
+#[test]
+fn every_mode_computes_the_exact_sum_and_reaps_its_children() {
+    for mode in ["blocking", "spawn-blocking", "pool", "process"] {
+        let server = Running::rust(mode, &[]);
+        for n in [0u64, 1, 2, 10, 1_000_003] {
+            let r = common::get(server.addr, &format!("/compute?n={n}")).unwrap();
+            assert_eq!(
+                (r.status, r.body),
+                (200, format!("sum={}\n", formula(n))),
+                "{mode}"
+            );
+        }
+        assert_eq!(
+            labkit::proc::children(server.pid).unwrap(),
+            Vec::<u32>::new(),
+            "{mode}"
+        );
+    }
+}
+
+#[test]
+fn keep_alive_serves_pipelined_requests_on_one_connection() {
+    let server = Running::rust("spawn-blocking", &[]);
+    let answer = raw(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /compute?n=5 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+    );
+    let statuses: Vec<_> = answer
+        .lines()
+        .filter(|l| l.starts_with("HTTP/1.1"))
+        .collect();
+    assert_eq!(statuses, ["HTTP/1.1 200 OK"; 3], "{answer}");
+    assert!(
+        answer.contains("Connection: keep-alive\r\n\r\nsum=10\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with("Connection: close\r\n\r\nok\n"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn bad_input_gets_a_status_and_the_server_keeps_serving() {
+    let mut server = Running::rust("blocking", &["--max-n", "1000"]);
+    let big_header = format!(
+        "GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(lab_03::MAX_HEAD)
+    );
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("not HTTP", b"HELLO\r\n\r\n".to_vec()),
+        ("two spaces", b"GET  / HTTP/1.1\r\n\r\n".to_vec()),
+        (
+            "a header without a colon",
+            b"GET / HTTP/1.1\r\nHost\r\n\r\n".to_vec(),
+        ),
+        (
+            "bytes that are not UTF-8",
+            b"GET /\xff HTTP/1.1\r\n\r\n".to_vec(),
+        ),
+        ("a head over 8 KiB", big_header.into_bytes()),
+        (
+            "half a request, then end of file",
+            b"GET /compute?n=5 HTTP/1.1\r\nHo".to_vec(),
+        ),
+        ("n missing", b"GET /compute HTTP/1.1\r\n\r\n".to_vec()),
+        (
+            "n not a number",
+            b"GET /compute?n=ten HTTP/1.1\r\n\r\n".to_vec(),
+        ),
+        (
+            "n above the limit",
+            b"GET /compute?n=1001 HTTP/1.1\r\n\r\n".to_vec(),
+        ),
+        ("another path", b"GET /admin HTTP/1.1\r\n\r\n".to_vec()),
+        (
+            "another method",
+            b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi".to_vec(),
+        ),
+        (
+            "a chunked body",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+        ),
+        (
+            "a body over 8 KiB",
+            b"GET / HTTP/1.1\r\nContent-Length: 100000\r\n\r\n".to_vec(),
+        ),
+        ("HTTP/2.0", b"GET / HTTP/2.0\r\n\r\n".to_vec()),
+    ];
+    let mut transcript = String::new();
+    for (what, bytes) in &cases {
+        let answer = raw(server.addr, bytes);
+        transcript += &format!("{what}:\n  {}\n", status_and_body(&answer));
+    }
+    let ok = common::get(server.addr, "/compute?n=1000").unwrap();
+    transcript += &format!(
+        "and then /compute?n=1000:\n  {} {}",
+        ok.status,
+        ok.body.trim()
+    );
+    assert!(labkit::proc::is_alive(server.pid));
+    server.wait_for(&format!("conn={} response 200 sum=499500", cases.len() + 1));
+    let _g = labkit::Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!("bad_input", transcript);
+}
+
+#[test]
+fn a_stalled_client_holds_only_its_own_connection() {
+    let mut server = Running::rust("blocking", &[]);
+    let _stalled = stall(server.addr, b"GET /compute?n=5 HTTP/1.1\r\nHo");
+    server.wait_for("conn=1 accepted");
+    let r = common::get(server.addr, "/").unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
+    server.wait_for("conn=2 response 200 ok");
+    assert!(
+        !server
+            .history()
+            .iter()
+            .any(|l| l.starts_with("conn=1 ") && l != "conn=1 accepted"),
+        "{:#?}",
+        server.history()
+    );
+}
+
+#[test]
+fn a_stalled_client_gets_408_after_the_read_timeout_and_an_idle_one_is_closed() {
+    let mut server = Running::rust("blocking", &["--read-timeout-ms", "200"]);
+    let mut half = stall(server.addr, b"GET / HTTP/1.1\r\nHost: x");
+    let answer = read_all(&mut half);
+    assert!(
+        answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+        "{answer}"
+    );
+    server.wait_for("conn=1 error 408");
+    let mut idle = stall(server.addr, b"");
+    assert_eq!(read_all(&mut idle), "");
+    server.wait_for("conn=2 closed");
+}
+
+#[test]
+fn an_address_in_use_gets_one_line_and_exit_code_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let done =
+        labkit::run(labkit::demo(common::SERVER).args(["--mode", "blocking", "--addr", &addr]))
+            .unwrap();
+    assert_eq!(done.status.code(), Some(1), "{}", done.transcript("server"));
+    assert_eq!(
+        done.stderr,
+        format!("server: cannot listen on {addr}: Address already in use (os error 98)\n")
+    );
+    assert_eq!(done.stdout, "");
+}
