@@ -111,6 +111,21 @@ pub fn respond(
     body: &str,
     keep_alive: bool,
 ) -> io::Result<()> {
+    respond_with(out, status, reason, body, body.len(), "", keep_alive)
+}
+
+/// [`respond`] with extra header lines (each ending in `\r\n`, such as `Allow` on a `405`)
+/// and a `Content-Length` of its own: an answer to `HEAD` has no body but announces the
+/// length a `GET` would get.
+pub fn respond_with(
+    out: &mut impl Write,
+    status: u16,
+    reason: &str,
+    body: &str,
+    length: usize,
+    extra: &str,
+    keep_alive: bool,
+) -> io::Result<()> {
     let connection = if keep_alive {
         ""
     } else {
@@ -118,8 +133,7 @@ pub fn respond(
     };
     // One write per response: one system call, one TCP segment for a small answer.
     let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{connection}\r\n{body}",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {length}\r\n{extra}{connection}\r\n{body}"
     );
     out.write_all(response.as_bytes())
 }

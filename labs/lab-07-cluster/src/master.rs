@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 
 use crate::WORKER_ID_VAR;
 use crate::sched::{ADDR_VAR, LISTENER_FD, SCHED_VAR, Sched, reuseport_socket};
+use crate::worker::{ACCEPT_PAUSE, HEAD_TIMEOUT_VAR, MAX_CONNECTIONS_VAR};
 
 /// How the master was asked to run.
 #[derive(Debug, Clone)]
@@ -30,6 +31,10 @@ pub struct Options {
     pub workers: usize,
     pub sched: Sched,
     pub addr: SocketAddrV4,
+    /// Each worker's connection limit (`None`: [`crate::worker::MAX_CONNECTIONS`]).
+    pub max_connections: Option<usize>,
+    /// How long a request's head may take (`None`: [`crate::worker::HEAD_TIMEOUT`]).
+    pub head_timeout: Option<Duration>,
 }
 
 /// Deaths closer together than this count as "dying in a loop".
@@ -74,6 +79,8 @@ struct Master {
     restarts: Vec<Instant>,
     last_death: Option<Instant>,
     backoff: Duration,
+    /// `rr`: `accept` failed (out of descriptors): don't poll the listener until then.
+    accept_pause: Option<Instant>,
 }
 
 /// Run the master until it is told to stop; returns the exit code.
@@ -105,6 +112,7 @@ pub fn run(opts: Options) -> io::Result<i32> {
         restarts: Vec::new(),
         last_death: None,
         backoff: Duration::ZERO,
+        accept_pause: None,
         opts,
     };
     for _ in 0..master.opts.workers {
@@ -134,6 +142,12 @@ impl Master {
         cmd.env(WORKER_ID_VAR, id.to_string())
             .env(SCHED_VAR, self.opts.sched.name())
             .env(ADDR_VAR, self.addr.to_string());
+        if let Some(n) = self.opts.max_connections {
+            cmd.env(MAX_CONNECTIONS_VAR, n.to_string());
+        }
+        if let Some(t) = self.opts.head_timeout {
+            cmd.env(HEAD_TIMEOUT_VAR, t.as_millis().to_string());
+        }
         if let (Sched::Shared, Some(socket)) = (self.opts.sched, &self.socket) {
             lab_05::fd_at(&mut cmd, OwnedFd::from(socket.try_clone()?), LISTENER_FD);
         }
@@ -162,13 +176,16 @@ impl Master {
                 say("all workers gone; bye");
                 return Ok(0);
             }
-            let timeout = match self.restarts.iter().min() {
+            self.accept_pause = self.accept_pause.filter(|until| *until > Instant::now());
+            let timeout = match self.restarts.iter().chain(&self.accept_pause).min() {
                 Some(at) => PollTimeout::try_from(at.saturating_duration_since(Instant::now()))
                     .unwrap_or(PollTimeout::MAX),
                 None => PollTimeout::NONE,
             };
-            let accepting =
-                self.opts.sched == Sched::Rr && !self.shutting_down && self.backlog.len() < 64;
+            let accepting = self.opts.sched == Sched::Rr
+                && !self.shutting_down
+                && self.backlog.len() < 64
+                && self.accept_pause.is_none();
             // Which fds are ready: signalfd, listener, then one per worker with a channel.
             let (sig_ready, listen_ready, worker_ready) = {
                 let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
@@ -334,7 +351,8 @@ impl Master {
     // ANCHOR_END: on_message
 
     /// A worker's channel closed: it is exiting (SIGCHLD will follow). A connection it
-    /// did not answer was never read by it: give it to another worker.
+    /// did not answer was never read by it (a worker answers before it serves): give it
+    /// to another worker.
     fn lost_channel(&mut self, id: u32) {
         self.free.retain(|f| *f != id);
         if let Some(w) = self.workers.iter_mut().find(|w| w.id == id) {
@@ -428,7 +446,18 @@ impl Master {
         while self.backlog.len() < 64 {
             match listener.accept() {
                 Ok((stream, _)) => self.backlog.push_back(stream),
-                Err(_) => break, // EAGAIN: empty; anything else: try again on the next poll
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break, // queue empty
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                Err(e) => {
+                    // EMFILE and the like: the listener stays readable, so polling it
+                    // again at once would spin. Leave it out of the poll for a moment.
+                    say(&format!(
+                        "accept: {e}; pausing {}ms",
+                        ACCEPT_PAUSE.as_millis()
+                    ));
+                    self.accept_pause = Some(Instant::now() + ACCEPT_PAUSE);
+                    break;
+                }
             }
         }
     }

@@ -15,6 +15,7 @@ use std::os::fd::{AsFd, BorrowedFd, FromRawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use lab_05::ChannelError;
 use lab_06::{HandleChannel, HandleError, Incoming};
@@ -26,11 +27,24 @@ use serde_json::{Value, json};
 use crate::http::{self, Parsed, Request};
 use crate::sched::{ADDR_VAR, LISTENER_FD, SCHED_VAR, Sched, reuseport_listener};
 
-/// A worker serves at most this many connections at once; in `rr` mode it declines more.
+/// A worker serves at most this many connections at once by default: in `rr` mode it
+/// declines more, in `shared` and `reuseport` mode it stops accepting until one closes.
 pub const MAX_CONNECTIONS: usize = 256;
+/// The environment variable with a worker's connection limit (`cluster --max-connections`).
+pub const MAX_CONNECTIONS_VAR: &str = "LAB07_MAX_CONNECTIONS";
+/// How long a client may take to send a request's head, counted from its first byte, by
+/// default; then the worker answers `408` and closes (Node's `headersTimeout` is 60 s).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// The environment variable with the head time-out in milliseconds (`cluster --head-timeout`).
+pub const HEAD_TIMEOUT_VAR: &str = "LAB07_HEAD_TIMEOUT_MS";
+/// After `accept` fails for a reason other than "nothing there" (out of descriptors,
+/// `EMFILE`), the listener stays readable: wait this long before the next try.
+pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 /// What the connection threads and the main thread share.
 struct Shared {
+    max_connections: usize,
+    head_timeout: Duration,
     served: AtomicU64,
     active: AtomicUsize,
     crash: AtomicBool,
@@ -98,6 +112,8 @@ fn run(id: &str) -> io::Result<i32> {
     wake_tx.set_nonblocking(true)?;
     let (drain_rx, drain_tx) = UnixStream::pair()?;
     let shared = Arc::new(Shared {
+        max_connections: env_number(MAX_CONNECTIONS_VAR).map_or(MAX_CONNECTIONS, |n| n as usize),
+        head_timeout: env_number(HEAD_TIMEOUT_VAR).map_or(HEAD_TIMEOUT, Duration::from_millis),
         served: AtomicU64::new(0),
         active: AtomicUsize::new(0),
         crash: AtomicBool::new(false),
@@ -108,22 +124,28 @@ fn run(id: &str) -> io::Result<i32> {
     });
     tell(&mut chan, json!({"act": "online"}))?;
     let mut leaving = None;
+    let mut accept_pause: Option<Instant> = None;
     loop {
         if let Some(why) = leaving
             && shared.active.load(Ordering::SeqCst) == 0
         {
             return Ok(leave(why, &mut chan, &shared, id));
         }
-        let room = shared.active.load(Ordering::SeqCst) < MAX_CONNECTIONS;
+        let room = shared.has_room();
+        accept_pause = accept_pause.filter(|until| *until > Instant::now());
         let (chan_ready, woken, acceptable) = {
             let mut fds = vec![
                 PollFd::new(chan.get_ref().as_fd(), PollFlags::POLLIN),
                 PollFd::new(wake_rx.as_fd(), PollFlags::POLLIN),
             ];
-            if let Some(l) = listener.as_ref().filter(|_| room) {
+            if let Some(l) = listener.as_ref().filter(|_| room && accept_pause.is_none()) {
                 fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
             }
-            match poll(&mut fds, PollTimeout::NONE) {
+            let timeout = accept_pause.map_or(PollTimeout::NONE, |until| {
+                PollTimeout::try_from(until.saturating_duration_since(Instant::now()))
+                    .unwrap_or(PollTimeout::MAX)
+            });
+            match poll(&mut fds, timeout) {
                 Err(nix::errno::Errno::EINTR) => continue,
                 r => r?,
             };
@@ -135,17 +157,23 @@ fn run(id: &str) -> io::Result<i32> {
                 match incoming {
                     Incoming::Handle(h) => {
                         let seq = h.msg.get("seq").cloned().unwrap_or(Value::Null);
-                        let room = shared.active.load(Ordering::SeqCst) < MAX_CONNECTIONS;
-                        let accepted = match h.into_stream() {
-                            Ok(stream) if leaving.is_none() && room => {
-                                start_connection(&shared, stream)
-                            }
-                            _ => false, // dropped: the master still holds its copy
-                        };
+                        let stream = h
+                            .into_stream()
+                            .ok()
+                            .filter(|_| leaving.is_none() && shared.has_room());
+                        // Answer first, as Node does, then serve: until the master has our
+                        // answer, no thread of ours has read a byte from the connection, so
+                        // if we die before answering the master may offer it elsewhere.
+                        let accepted = stream.is_some();
                         tell(
                             &mut chan,
                             json!({"act": "accepted", "seq": seq, "accepted": accepted}),
                         )?;
+                        if let Some(stream) = stream
+                            && !start_connection(&shared, stream)
+                        {
+                            eprintln!("worker {id}: no thread for a connection: closed");
+                        }
                     }
                     Incoming::Message(m) if m["act"] == "disconnect" => {
                         leaving.get_or_insert(Leaving::Disconnect);
@@ -166,14 +194,18 @@ fn run(id: &str) -> io::Result<i32> {
             }
         }
         if acceptable && let Some(l) = &listener {
-            loop {
+            // Until the queue is empty, or we are full: what we leave stays queued.
+            while shared.has_room() {
                 match l.accept() {
                     Ok((stream, _)) => {
                         start_connection(&shared, stream);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
                     Err(e) => {
+                        // EMFILE and the like: the listener stays readable; don't spin.
                         eprintln!("worker {id}: accept: {e}");
+                        accept_pause = Some(Instant::now() + ACCEPT_PAUSE);
                         break;
                     }
                 }
@@ -195,6 +227,11 @@ fn next(chan: &mut HandleChannel) -> io::Result<Option<Incoming>> {
         }
         Err(e) => Err(io::Error::other(e)),
     }
+}
+
+/// A number from the environment, if the master set one.
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
 /// Send a cluster message to the master.
@@ -260,6 +297,10 @@ fn start_connection(shared: &Arc<Shared>, stream: TcpStream) -> bool {
 }
 
 impl Shared {
+    fn has_room(&self) -> bool {
+        self.active.load(Ordering::SeqCst) < self.max_connections
+    }
+
     fn finished(&self) {
         self.active.fetch_sub(1, Ordering::SeqCst);
         if self.draining.load(Ordering::SeqCst) {
@@ -293,6 +334,7 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
+    let mut head_started = Instant::now(); // when the current request's first byte came
     loop {
         match http::parse(&buf) {
             Parsed::Request { request, len } => {
@@ -300,9 +342,27 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
                 let (status, reason, body, crash) = route(&request);
                 let draining = shared.draining.load(Ordering::SeqCst);
                 let keep_alive = request.keep_alive && !crash && !draining;
-                if http::respond(&mut stream, status, reason, &body, keep_alive).is_err() {
+                let allow = if status == 405 {
+                    "Allow: GET, HEAD\r\n"
+                } else {
+                    ""
+                };
+                // HEAD: no body, but the length a GET would get.
+                let sent = if request.method == "HEAD" { "" } else { &body };
+                if http::respond_with(
+                    &mut stream,
+                    status,
+                    reason,
+                    sent,
+                    body.len(),
+                    allow,
+                    keep_alive,
+                )
+                .is_err()
+                {
                     return;
                 }
+                head_started = Instant::now(); // a pipelined request already started
                 shared.served.fetch_add(1, Ordering::Relaxed);
                 if crash {
                     shared.crash.store(true, Ordering::SeqCst);
@@ -319,12 +379,32 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
             }
             Parsed::Incomplete => {
                 // Between two requests: nothing is lost if a drain closes the connection.
-                if buf.is_empty() && !shared.next_request(&stream) {
+                if buf.is_empty() {
+                    if !shared.next_request(&stream) {
+                        return;
+                    }
+                    head_started = Instant::now();
+                }
+                // In a request: its head must be complete within the time-out, or a
+                // stalled client would hold this thread, and a drain, forever.
+                let left = shared.head_timeout.saturating_sub(head_started.elapsed());
+                if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+                    let _ = http::respond(&mut stream, 408, "Request Timeout", "too slow\n", false);
                     return;
                 }
                 match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        let _ =
+                            http::respond(&mut stream, 408, "Request Timeout", "too slow\n", false);
+                        return;
+                    }
+                    _ => return,
                 }
             }
         }
@@ -337,10 +417,15 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
 fn route(request: &Request) -> (u16, &'static str, String, bool) {
     let pid = std::process::id();
     match (request.method.as_str(), request.path.as_str()) {
-        ("GET", "/") => (200, "OK", format!("hello from worker {pid}"), false),
+        ("GET" | "HEAD", "/") => (200, "OK", format!("hello from worker {pid}"), false),
         ("GET", "/crash") => (200, "OK", format!("worker {pid} crashes"), true),
-        ("GET", _) => (404, "Not Found", "not found\n".into(), false),
-        _ => (405, "Method Not Allowed", "GET only\n".into(), false),
+        ("GET" | "HEAD", _) => (404, "Not Found", "not found\n".into(), false),
+        _ => (
+            405,
+            "Method Not Allowed",
+            "GET or HEAD only\n".into(),
+            false,
+        ),
     }
 }
 // ANCHOR_END: route

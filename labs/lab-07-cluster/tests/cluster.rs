@@ -387,11 +387,88 @@ fn garbage_gets_400_and_the_worker_keeps_serving() {
 }
 
 #[test]
+fn a_stalled_request_head_times_out_so_a_shutdown_ends() {
+    let mut cluster = Cluster::start_with("rr", 1, &["--head-timeout", "1"]);
+    let mut conn = KeepAlive::connect(cluster.addr).unwrap();
+    assert_eq!(conn.get("/").unwrap().status, 200); // a worker owns this connection now
+    conn.send(b"GE").unwrap();
+    let (server, client) = (cluster.addr.port(), conn.local_port());
+    eventually(DEFAULT_TIMEOUT, || match unread_by_server(server, client) {
+        Some(0) => Ok(()), // the worker has read "GE": a request has started
+        other => Err(format!("unread by the server: {other:?}")),
+    })
+    .unwrap();
+    cluster.guard.signal(Signal::SIGTERM).unwrap();
+    cluster.wait_for("shutting down");
+    // Without a time-out the worker would wait for the rest forever, and so would the drain.
+    let reply = conn.read_reply().unwrap();
+    assert_eq!((reply.status, reply.close), (408, true), "{reply:?}");
+    assert!(conn.at_eof());
+    assert_eq!(cluster.guard.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn a_full_worker_declines_and_the_master_offers_the_connection_to_another() {
+    let cluster = Cluster::start_with("rr", 2, &["--max-connections", "1"]);
+    let pid = |reply: common::Reply| number_after(&reply.body, "hello from worker ");
+    // Offers go in id order: a to worker 1, b to worker 2; each is then full.
+    let mut a = KeepAlive::connect(cluster.addr).unwrap();
+    let first = pid(a.get("/").unwrap());
+    let mut b = KeepAlive::connect(cluster.addr).unwrap();
+    let second = pid(b.get("/").unwrap());
+    assert_ne!(first, second);
+    // Worker 2 gets its room back when b's thread ends (it has only its main thread left).
+    drop(b);
+    eventually(DEFAULT_TIMEOUT, || match labkit::proc::status(second) {
+        Ok(s) if s.threads().ok() == Some(1) => Ok(()),
+        other => Err(format!(
+            "worker 2's threads: {:?}",
+            other.map(|s| s.threads().ok())
+        )),
+    })
+    .unwrap();
+    // Worker 1 is next in turn but full: it declines, and worker 2 gets the connection.
+    assert_eq!(cluster.hello_pid(), second);
+    // Worker 1 still serves the connection it has.
+    assert_eq!(pid(a.get("/").unwrap()), first);
+}
+
+#[test]
+fn head_gets_the_headers_and_other_methods_get_405_with_allow() {
+    let cluster = Cluster::start("rr", 1);
+    let body = cluster.get("/");
+    let head = labkit::http::send_raw(
+        cluster.addr,
+        b"HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(
+        head.contains(&format!("Content-Length: {}\r\n", body.len())),
+        "{head}"
+    );
+    assert!(head.ends_with("\r\n\r\n"), "a body after the head: {head}");
+    let post = labkit::http::send_raw(
+        cluster.addr,
+        b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+    )
+    .unwrap();
+    let post = labkit::http::parse_response(&post).unwrap();
+    assert_eq!(
+        (post.status, post.header("allow"), post.header("connection")),
+        (405, Some("GET, HEAD"), None)
+    );
+}
+
+#[test]
 fn bad_arguments_are_refused_by_clap() {
     for args in [
         &["--sched", "fifo"][..],
         &["--workers", "0"],
         &["--addr", "localhost"],
+        &["--max-connections", "0"],
+        &["--head-timeout", "0"],
     ] {
         let mut cmd = labkit::demo(env!("CARGO_BIN_EXE_cluster"));
         cmd.args(args);

@@ -54,6 +54,19 @@ fn json_output_follows_the_common_format() {
     }
     // Every request was served by one of the 2 workers: the busiest did at least half.
     assert!(rust["share_busiest"].as_f64().unwrap() >= 0.5);
+    // Each worker's share, largest first, adding up to all of them.
+    let shares: Vec<f64> = rust["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_f64().unwrap())
+        .collect();
+    assert_eq!(shares.len(), 2, "{rust}");
+    assert!(shares[0] >= shares[1], "{shares:?}");
+    assert!(
+        (shares.iter().sum::<f64>() - 1.0).abs() < 1e-9,
+        "{shares:?}"
+    );
     if node {
         assert_eq!(
             doc["goals"].as_array().unwrap().len(),

@@ -27,6 +27,14 @@ struct Args {
     /// The address to listen on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: SocketAddrV4,
+    /// Each worker's connection limit: in rr mode a full worker declines the connection
+    /// it is offered, and the master offers it to another one.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value_t = lab_07::worker::MAX_CONNECTIONS as u32)]
+    max_connections: u32,
+    /// Seconds a client may take to send a request's head (from its first byte) before
+    /// the worker answers 408 and closes the connection.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value_t = lab_07::worker::HEAD_TIMEOUT.as_secs() as u32)]
+    head_timeout: u32,
 }
 
 fn main() {
@@ -40,6 +48,8 @@ fn main() {
         workers,
         sched: args.sched,
         addr: args.addr,
+        max_connections: Some(args.max_connections as usize),
+        head_timeout: Some(std::time::Duration::from_secs(args.head_timeout.into())),
     };
     match master::run(opts) {
         Ok(code) => std::process::exit(code),

@@ -38,8 +38,14 @@ pub fn number_after(line: &str, prefix: &str) -> u32 {
 impl Cluster {
     /// `cluster --workers N --sched S`, started and waited for until `ready`.
     pub fn start(sched: &str, workers: usize) -> Cluster {
+        Cluster::start_with(sched, workers, &[])
+    }
+
+    /// [`Cluster::start`] with more arguments (`--max-connections 1`).
+    pub fn start_with(sched: &str, workers: usize, more: &[&str]) -> Cluster {
         let mut cmd = demo(env!("CARGO_BIN_EXE_cluster"));
         cmd.args(["--workers", &workers.to_string(), "--sched", sched]);
+        cmd.args(more);
         let mut guard = ChildGuard::spawn(&mut cmd).unwrap();
         let log = guard.stdout_lines();
         let mut cluster = Cluster {
