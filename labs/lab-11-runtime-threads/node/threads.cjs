@@ -6,6 +6,8 @@ const fs = require('node:fs');
 const net = require('node:net');
 const dns = require('node:dns');
 const dgram = require('node:dgram');
+const crypto = require('node:crypto');
+const zlib = require('node:zlib');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -116,12 +118,44 @@ const phases = {
     });
   },
   // ANCHOR_END: watch
+  // ANCHOR: crypto
+  pbkdf2: () => crypto.pbkdf2('secret', 'salt', 1000, 32, 'sha256', (err) => {
+    if (err) throw err;
+    report();
+  }),
+  gzip: () => zlib.gzip('some text', (err) => {
+    if (err) throw err;
+    report();
+  }),
+  // ANCHOR_END: crypto
+  // ANCHOR: busy
+  // Four slow pbkdf2 jobs, then one readFile. With a pool of 4 the file read has no
+  // thread until a pbkdf2 job ends; with UV_THREADPOOL_SIZE=5 it has one of its own.
+  'pbkdf2-busy': () => {
+    let hashed = 0;
+    for (let i = 0; i < 4; i++) {
+      crypto.pbkdf2('secret', `salt${i}`, 200000, 32, 'sha256', (err) => {
+        if (err) throw err;
+        if (++hashed === 4) report();
+      });
+    }
+    fs.readFile(__filename, (err) => {
+      if (err) throw err;
+      const waited = hashed > 0 ? 'yes' : 'no';
+      console.log(`readFile waited for a pbkdf2 job to finish: ${waited}`);
+    });
+  },
+  // ANCHOR_END: busy
   timer: () => setTimeout(report, 10),
   stdout: () => process.stdout.write('a line written by process.stdout\n', () => report()),
-  retired: () => fs.readFile(__filename, () => setTimeout(report, 500)),
+  retired: () => fs.readFile(__filename, () => setTimeout(report, 100)),
 };
 
-if (!phases[phase]) {
+if (phase === undefined) {
+  console.error(`usage: node threads.cjs PHASE; PHASE is one of: ${Object.keys(phases).join(', ')}`);
+  process.exit(2);
+}
+if (!Object.hasOwn(phases, phase)) {
   console.error(`threads.cjs: unknown phase ${JSON.stringify(phase)}; one of: ${Object.keys(phases).join(', ')}`);
   process.exit(2);
 }

@@ -7,7 +7,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, RwLock, mpsc};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -100,9 +100,11 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 pub const SHORT_KEEP_ALIVE: Duration = Duration::from_millis(50);
 /// Blocking jobs held at once in the `jobs-8` phase.
 pub const JOBS: usize = 8;
+/// `max_blocking_threads` of the `ceiling-4` phase, which gives the pool [`JOBS`] jobs.
+pub const CEILING: usize = 4;
 
 /// What each phase does once the runtime is up. Node's probe has the same names.
-pub const PHASES: [(&str, &str); 10] = [
+pub const PHASES: [(&str, &str); 11] = [
     ("idle", "nothing"),
     ("read-file", "read one file (tokio::fs::read)"),
     (
@@ -110,6 +112,10 @@ pub const PHASES: [(&str, &str); 10] = [
         "read one file, max_blocking_threads(64)",
     ),
     ("jobs-8", "8 spawn_blocking jobs held at a Barrier"),
+    (
+        "ceiling-4",
+        "8 spawn_blocking jobs held, max_blocking_threads(4)",
+    ),
     ("tcp-ip", "connect to 127.0.0.1:PORT and echo"),
     ("tcp-localhost", "connect to localhost:PORT and echo"),
     ("lookup", "tokio::net::lookup_host(\"localhost:80\")"),
@@ -124,13 +130,20 @@ pub struct PhaseReport {
     pub phase: String,
     pub before: Vec<String>,
     pub after: Vec<String>,
+    /// A line the phase prints before its count (`ceiling-4` says how many jobs wait).
+    pub note: Option<String>,
 }
 
 impl PhaseReport {
-    /// `read-file: 3 -> 4 threads (+1): threads, rt-worker-0, rt-worker-1, rt-blocking-0`
+    /// `read-file: 3 -> 4 threads (+1): threads, rt-worker-0, rt-worker-1, rt-blocking-0`,
+    /// after the phase's note (and a newline) if it has one.
     pub fn line(&self) -> String {
+        let note = self
+            .note
+            .as_ref()
+            .map_or(String::new(), |n| format!("{n}\n"));
         format!(
-            "{}: {} -> {} threads (+{}): {}",
+            "{note}{}: {} -> {} threads (+{}): {}",
             self.phase,
             self.before.len(),
             self.after.len(),
@@ -145,11 +158,13 @@ impl PhaseReport {
 pub fn run_phase(phase: &str) -> io::Result<PhaseReport> {
     let (max_blocking, keep_alive) = match phase {
         "read-file-pool-64" => (64, DEFAULT_KEEP_ALIVE),
+        "ceiling-4" => (CEILING, DEFAULT_KEEP_ALIVE),
         "retired" => (DEFAULT_MAX_BLOCKING, SHORT_KEEP_ALIVE),
         _ => (DEFAULT_MAX_BLOCKING, DEFAULT_KEEP_ALIVE),
     };
     let rt = runtime(max_blocking, keep_alive)?;
     let before = settled_names()?;
+    let mut note = None;
     let after = match phase {
         "idle" => settled_names()?,
         "read-file" | "read-file-pool-64" => {
@@ -157,13 +172,23 @@ pub fn run_phase(phase: &str) -> io::Result<PhaseReport> {
             settled_names()?
         }
         "jobs-8" => hold_blocking_jobs(&rt, JOBS)?,
+        "ceiling-4" => {
+            let (running, names) = fill_to_the_ceiling(&rt, JOBS, CEILING)?;
+            note = Some(format!(
+                "{phase}: {JOBS} jobs, {running} running, {} queued",
+                JOBS - running
+            ));
+            names
+        }
         "tcp-ip" => rt.block_on(echo_over_tcp("127.0.0.1"))?,
         "tcp-localhost" => rt.block_on(echo_over_tcp("localhost"))?,
         "lookup" => {
             let addrs: Vec<_> = rt
                 .block_on(tokio::net::lookup_host("localhost:80"))?
                 .collect();
-            assert!(!addrs.is_empty(), "localhost resolved to nothing");
+            if addrs.is_empty() {
+                return Err(io::Error::other("localhost resolved to nothing"));
+            }
             settled_names()?
         }
         "timer" => {
@@ -196,6 +221,7 @@ pub fn run_phase(phase: &str) -> io::Result<PhaseReport> {
         phase: phase.to_string(),
         before,
         after,
+        note,
     })
 }
 
@@ -234,6 +260,43 @@ fn hold_blocking_jobs(rt: &Runtime, jobs: usize) -> io::Result<Vec<String>> {
     names
 }
 // ANCHOR_END: jobs
+
+// ANCHOR: ceiling
+/// Give a pool capped at `cap` threads `jobs` jobs that each report their start and then
+/// wait at a gate this thread keeps shut. Once `cap` have started, the pool is full: count
+/// the threads, and how many jobs have started, then open the gate. The queued jobs start
+/// after that, find the gate open and end at once.
+fn fill_to_the_ceiling(rt: &Runtime, jobs: usize, cap: usize) -> io::Result<(usize, Vec<String>)> {
+    let gate = Arc::new(RwLock::new(()));
+    let shut = gate
+        .write()
+        .map_err(|_| io::Error::other("gate poisoned"))?;
+    let started = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel();
+    let handles: Vec<_> = (0..jobs)
+        .map(|_| {
+            let (gate, started, tx) = (gate.clone(), started.clone(), tx.clone());
+            rt.spawn_blocking(move || {
+                started.fetch_add(1, Ordering::SeqCst);
+                let _ = tx.send(());
+                drop(gate.read());
+            })
+        })
+        .collect();
+    for _ in 0..cap.min(jobs) {
+        rx.recv_timeout(labkit::DEFAULT_TIMEOUT)
+            .map_err(|e| io::Error::other(format!("a job did not start: {e}")))?;
+    }
+    let names = settled_names();
+    // Every pool thread is held at the gate, so no other job can have started.
+    let running = started.load(Ordering::SeqCst);
+    drop(shut);
+    for handle in handles {
+        rt.block_on(handle).map_err(io::Error::other)?;
+    }
+    Ok((running, names?))
+}
+// ANCHOR_END: ceiling
 
 // ANCHOR: tcp
 /// A server on 127.0.0.1 in this process, and a client that connects to `host` (an IP

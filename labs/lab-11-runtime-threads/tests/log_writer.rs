@@ -8,15 +8,18 @@ fn many_tasks_log_through_one_writer_thread_and_no_blocking_thread() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log");
     let rt = lab_11::runtime(lab_11::DEFAULT_MAX_BLOCKING, lab_11::DEFAULT_KEEP_ALIVE).unwrap();
-    let writer = LogWriter::start(&path).unwrap();
+    // Started on a runtime thread, as a server would: a writer that ran on the blocking
+    // pool would show up as an `rt-blocking-*` thread below.
+    let writer = rt.block_on(async { LogWriter::start(&path, 4) }).unwrap();
+    // Bounded: a task that gets ahead of the writer waits in `send().await`.
+    assert_eq!(writer.sender().max_capacity(), 4);
     rt.block_on(async {
         let tasks: Vec<_> = (0..8)
             .map(|task| {
                 let sender = writer.sender();
                 tokio::spawn(async move {
                     for n in 0..25 {
-                        sender.send(format!("task {task} line {n}")).unwrap();
-                        tokio::task::yield_now().await;
+                        sender.send(format!("task {task} line {n}")).await.unwrap();
                     }
                 })
             })

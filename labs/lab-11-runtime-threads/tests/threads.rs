@@ -46,6 +46,23 @@ fn the_blocking_pool_grows_by_one_thread_per_job_that_runs_at_once() {
 }
 
 #[test]
+fn the_pool_stops_at_max_blocking_threads_and_queues_the_rest() {
+    let done = phase("ceiling-4");
+    assert_eq!(
+        done.stdout_lines()[0],
+        format!(
+            "ceiling-4: {} jobs, {} running, {} queued",
+            lab_11::JOBS,
+            lab_11::CEILING,
+            lab_11::JOBS - lab_11::CEILING
+        )
+    );
+    let (before, after, names) = counts(&done);
+    assert_eq!((before, after), (3, 3 + lab_11::CEILING), "{names}");
+    assert!(names.ends_with("rt-blocking-3"), "{names}");
+}
+
+#[test]
 fn sockets_to_an_ip_address_need_no_thread_but_a_host_name_does() {
     assert_eq!(counts(&phase("tcp-ip")).1, 3);
     // Timers need no thread either: the workers drive them.
@@ -107,6 +124,30 @@ fn an_unknown_phase_is_one_line_on_stderr() {
         "threads: unknown phase \"fast\" (see --list)\n"
     );
     assert!(done.stdout.is_empty());
+}
+
+#[test]
+fn list_takes_no_phase_and_a_full_stdout_is_an_error() {
+    let done = run(demo(EXE).args(["--list", "idle"])).unwrap();
+    assert_eq!(done.status.code(), Some(2));
+    assert!(
+        done.stderr.contains("cannot be used with"),
+        "{}",
+        done.stderr
+    );
+    let mut cmd = demo(EXE);
+    cmd.arg("idle").stdout(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    );
+    let done = run(&mut cmd).unwrap();
+    assert_eq!(done.status.code(), Some(1));
+    assert_eq!(
+        done.stderr,
+        "threads: stdout: No space left on device (os error 28)\n"
+    );
 }
 
 #[test]

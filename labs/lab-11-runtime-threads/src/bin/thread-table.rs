@@ -10,6 +10,7 @@
 //! Node and tokio interleaved. The table shows the threads at start and, per phase, the
 //! threads added (the median; a spread is shown when the runs differ).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
@@ -55,6 +56,14 @@ const fn node_only(label: &'static str, phase: &'static str) -> Phase {
     }
 }
 
+const fn tokio_only(label: &'static str, phase: &'static str) -> Phase {
+    Phase {
+        label,
+        node: None,
+        tokio: Some(phase),
+    }
+}
+
 // ANCHOR: phases
 const PHASES: &[Phase] = &[
     both("idle", "idle"),
@@ -65,6 +74,7 @@ const PHASES: &[Phase] = &[
         tokio: Some("read-file-pool-64"),
     },
     both("8 pool jobs at once", "jobs-8"),
+    tokio_only("8 jobs, pool capped at 4", "ceiling-4"),
     both("TCP echo via 127.0.0.1", "tcp-ip"),
     both("TCP echo via localhost", "tcp-localhost"),
     Phase {
@@ -75,6 +85,8 @@ const PHASES: &[Phase] = &[
     node_only("dns.resolve (c-ares)", "dns-resolve"),
     node_only("fs.watch (inotify)", "fs-watch"),
     node_only("fs.watchFile (polling)", "fs-watchfile"),
+    node_only("crypto.pbkdf2", "pbkdf2"),
+    node_only("zlib.gzip", "gzip"),
     both("a 10 ms timer", "timer"),
     both("write to stdout (a pipe)", "stdout"),
     both("read a file, then idle", "retired"),
@@ -137,11 +149,13 @@ fn node_version() -> Option<String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(phase) = &args.probe {
-        return match lab_11::run_phase(phase) {
-            Ok(report) => {
-                println!("{}", report.line());
-                ExitCode::SUCCESS
-            }
+        let line = lab_11::run_phase(phase).map(|report| report.line() + "\n");
+        return match line.and_then(|line| {
+            let mut out = std::io::stdout().lock();
+            out.write_all(line.as_bytes())?;
+            out.flush()
+        }) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("thread-table: {phase}: {e}");
                 ExitCode::FAILURE
@@ -166,7 +180,11 @@ fn measure(args: &Args) -> Result<(), String> {
         for (phase, (node_counts, tokio_counts)) in PHASES.iter().zip(rows.iter_mut()) {
             if let (Some((name, env)), Some(_)) = (phase.node, &node) {
                 let mut cmd = Command::new("node");
-                cmd.arg(node_probe()).arg(name).envs(env.iter().copied());
+                // The environment that starts the table must not size Node's pool.
+                cmd.arg(node_probe())
+                    .arg(name)
+                    .env_remove("UV_THREADPOOL_SIZE")
+                    .envs(env.iter().copied());
                 node_counts.push(probe(&mut cmd, &format!("node threads.cjs {name}"))?);
             }
             if let Some(name) = phase.tokio {

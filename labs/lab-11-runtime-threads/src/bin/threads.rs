@@ -3,6 +3,7 @@
 //!
 //! `./target/debug/threads read-file`; `--list` prints the phases.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -15,45 +16,50 @@ struct Args {
     #[arg(required_unless_present_any = ["list", "default_names"])]
     phase: Option<String>,
     /// Print the phases and what each does.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "phase")]
     list: bool,
     /// Build a runtime without thread_name_fn, run one blocking job, print the names.
     #[arg(long, conflicts_with_all = ["phase", "list"])]
     default_names: bool,
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
+/// Write `text` to stdout and flush: a closed or full stdout is an error, not a panic.
+fn print(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+fn run(args: Args) -> Result<(), String> {
     if args.list {
-        for (name, what) in PHASES {
-            println!("{name:<18} {what}");
-        }
-        return ExitCode::SUCCESS;
+        let list: String = PHASES
+            .iter()
+            .map(|(name, what)| format!("{name:<18} {what}\n"))
+            .collect();
+        return print(&list).map_err(|e| format!("stdout: {e}"));
     }
     if args.default_names {
-        return match lab_11::default_names() {
-            Ok(names) => {
-                println!("default names: {}", lab_11::fold_names(&names));
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("threads: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        let names = lab_11::default_names().map_err(|e| e.to_string())?;
+        let line = format!("default names: {}\n", lab_11::fold_names(&names));
+        return print(&line).map_err(|e| format!("stdout: {e}"));
     }
     let phase = args.phase.unwrap_or_default();
-    if !PHASES.iter().any(|(name, _)| *name == phase) {
+    let report = run_phase(&phase).map_err(|e| format!("{phase}: {e}"))?;
+    print(&format!("{}\n", report.line())).map_err(|e| format!("stdout: {e}"))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Some(phase) = &args.phase
+        && !PHASES.iter().any(|(name, _)| name == phase)
+    {
         eprintln!("threads: unknown phase {phase:?} (see --list)");
         return ExitCode::from(2);
     }
-    match run_phase(&phase) {
-        Ok(report) => {
-            println!("{}", report.line());
-            ExitCode::SUCCESS
-        }
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("threads: {phase}: {e}");
+            eprintln!("threads: {e}");
             ExitCode::FAILURE
         }
     }
