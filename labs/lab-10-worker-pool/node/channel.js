@@ -1,6 +1,6 @@
 // Chapter 10: a MessageChannel is a pair of connected ports. The main thread keeps port1
 // and transfers port2 to a worker, which then talks on it directly. Messages are copied
-// (structured clone), not shared. Run: node channel.js
+// (structured clone), not shared; share.js shows the exceptions. Run: node channel.js
 'use strict';
 const { Worker, MessageChannel, isMainThread, workerData } = require('node:worker_threads');
 

@@ -4,6 +4,7 @@
 pub mod pool;
 
 pub use pool::s5_pool::{Full, JobHandle, JobPanicked, ThreadPool};
+pub mod bench;
 pub mod cli;
 pub mod exercises;
 pub mod workers;

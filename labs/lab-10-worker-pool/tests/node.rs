@@ -74,3 +74,61 @@ fn worker_cost_reports_json_and_refuses_bad_arguments() {
         );
     }
 }
+
+#[test]
+fn transfer_moves_and_shared_memory_is_shared() {
+    if !require_tool("node") {
+        return;
+    }
+    let done = node("node/share.js", &[]);
+    assert!(
+        done.status.success(),
+        "{}",
+        done.transcript("node share.js")
+    );
+    // The claims the page makes from this output, checked here as well as by the snapshot.
+    assert!(
+        done.stdout.contains("moved.byteLength = 0 (detached)"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.contains("Atomics.load(shared) = 42"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.contains("not listed in transferList"),
+        "{}",
+        done.stdout
+    );
+    let _g = Redactor::new().settings().bind_to_scope();
+    insta::assert_snapshot!(
+        "node_share",
+        done.transcript("node labs/lab-10-worker-pool/node/share.js")
+    );
+}
+
+#[test]
+fn a_hand_written_node_pool_runs_jobs_on_two_workers() {
+    if !require_tool("node") {
+        return;
+    }
+    let done = node("node/pool.js", &[]);
+    assert!(done.status.success(), "{}", done.transcript("node pool.js"));
+    assert!(
+        done.stdout.contains("on workers with threadId 1 and 2"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.contains("at most 2 jobs ran at once"),
+        "{}",
+        done.stdout
+    );
+    let _g = Redactor::new().settings().bind_to_scope();
+    insta::assert_snapshot!(
+        "node_pool",
+        done.transcript("node labs/lab-10-worker-pool/node/pool.js")
+    );
+}

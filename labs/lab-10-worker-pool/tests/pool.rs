@@ -246,3 +246,19 @@ fn a_queue_of_zero_hands_each_job_to_a_free_worker() {
 fn a_pool_without_workers_is_refused() {
     let _ = ThreadPool::new(0, 1);
 }
+
+#[test]
+fn a_thread_local_left_by_a_panicking_job_is_still_there_for_the_next_job() {
+    std::thread_local! {
+        static HALF_DONE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+    let pool = ThreadPool::new(1, 2);
+    let first = pool.submit(|| {
+        HALF_DONE.with(|c| c.set(7));
+        panic!("the job panics halfway");
+    });
+    assert!(first.join().is_err());
+    // Same worker (the only one), same thread-local, left as the panicking job set it.
+    let seen = pool.submit(|| HALF_DONE.with(|c| c.get())).join().unwrap();
+    assert_eq!(seen, 7);
+}

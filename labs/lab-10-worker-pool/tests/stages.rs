@@ -71,7 +71,8 @@ fn s2_a_panicking_job_kills_its_worker() {
         n => Err(format!("{n} worker(s) still running")),
     })
     .unwrap();
-    // Jobs submitted now wait forever: nobody is left to take them.
+    // A job submitted now is dropped, never run: nobody is left to take it, so its
+    // sender is dropped with it and recv sees the channel closed.
     let (tx, rx) = mpsc::channel();
     pool.execute(move || tx.send(()).unwrap());
     assert!(rx.recv().is_err(), "the job was dropped, never run");

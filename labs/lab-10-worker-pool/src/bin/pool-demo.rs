@@ -42,6 +42,7 @@ fn current_name() -> String {
 
 fn main() {
     let _: Args = lab_10::cli::parse(NAME);
+    lab_10::cli::exit_on_stdout_error(NAME);
     println!("threads: {}", thread_names());
 
     // ANCHOR: results

@@ -12,6 +12,7 @@ struct Args {}
 
 fn main() {
     let _: Args = lab_10::cli::parse(NAME);
+    lab_10::cli::exit_on_stdout_error(NAME);
     let me = std::thread::current();
     println!(
         "main: is_main_thread={} name={:?} id={:?}",

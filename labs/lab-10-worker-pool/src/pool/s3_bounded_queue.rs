@@ -20,7 +20,6 @@ impl BoundedPool {
     // ANCHOR: new
     pub fn new(workers: usize, capacity: usize) -> BoundedPool {
         let (sender, receiver) = mpsc::sync_channel::<Job>(capacity);
-        // ANCHOR_END: new
         let receiver = Arc::new(Mutex::new(receiver));
         let workers = (0..workers)
             .map(|_| {
@@ -33,6 +32,7 @@ impl BoundedPool {
             workers,
         }
     }
+    // ANCHOR_END: new
 
     // ANCHOR: execute
     /// Queues `f`, waiting while the queue is full.

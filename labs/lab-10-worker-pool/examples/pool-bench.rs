@@ -1,49 +1,34 @@
 //! Chapter 10 experiment: what the pool buys and what it costs.
 //!
-//! `cargo run --release -p lab-10 --bin pool-bench`
+//! `cargo run --release -p lab-10 --example pool-bench`
 //!
 //! 1. CPU-bound jobs on our `ThreadPool` with 1, 2, … N workers (N = available
 //!    parallelism): the speed-up over one worker.
-//! 2. Tiny jobs (a multiply each), per job: our pool, a thread per job (stage 1), and rayon's
-//!    `scope` + `spawn` on a rayon pool of N threads.
+//! 2. Tiny jobs (a multiply each), per job: our pool, stage 4's pool, a spin-before-park
+//!    variant of our pool, a thread per job
+//!    (stage 1, up to `THREAD_PER_JOB_MAX` jobs), and rayon's `scope` + `spawn` on a rayon
+//!    pool of N threads, and the same rayon pool fed from outside.
 //! 3. Node, when `node` is on PATH: a `Worker`'s start-up and one `postMessage` round trip,
 //!    timed by Node's own clock.
 //!
 //! Rounds are interleaved (every variant once per round); the table shows the median round
 //! with the fastest and slowest. `--json` prints one JSON document with the goals' verdicts.
+//! It is an example, not a binary, so that rayon stays a dev-dependency of lab-10; the
+//! table and the report are built by `lab_10::bench`, which the tests check.
 
 use std::hint::black_box;
+use std::io::Write;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
-use clap::Parser;
 use lab_10::ThreadPool;
+use lab_10::bench::{Args, NAME, Row, json_report, table, thread_per_job_runs, tiny_row_names};
 use lab_10::pool::{s1_thread_per_job, s4_results};
-use labkit::experiment::{Machine, Summary, report};
-use serde_json::{Value, json};
-
-const NAME: &str = "pool-bench";
-
-/// Measure the pool: CPU speed-up by worker count; per-job cost against a thread per job,
-/// rayon and Node's Worker.
-#[derive(Parser)]
-struct Args {
-    /// CPU-bound jobs per run.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    cpu_jobs: u32,
-    /// Work per CPU-bound job, in millions of xorshift steps.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    cpu_work: u32,
-    /// Tiny jobs per run.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    tiny_jobs: u32,
-    /// Rounds (the table shows the median round).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    rounds: u32,
-    /// Print one JSON document instead of the table.
-    #[arg(long)]
-    json: bool,
-}
+use labkit::experiment::Machine;
+use serde_json::Value;
 
 /// `steps` xorshift steps: CPU work the optimiser cannot skip.
 fn spin(seed: u64, steps: u64) -> u64 {
@@ -129,6 +114,94 @@ fn tiny_stage4(workers: usize, jobs: u32) -> f64 {
     us
 }
 
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// How many times a spinning worker (or joiner) tries again, yielding in between, before it
+/// sleeps: rayon-core's sleep module uses 32 rounds.
+const SPINS: u32 = 32;
+
+/// `recv` that first polls the queue `SPINS` times, yielding the CPU in between.
+fn spin_recv(rx: &Receiver<Job>) -> Option<Job> {
+    for _ in 0..SPINS {
+        match rx.try_recv() {
+            Ok(job) => return Some(job),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => std::thread::yield_now(),
+        }
+    }
+    rx.recv().ok()
+}
+
+/// A result slot whose `join` also spins before it sleeps on the condvar.
+#[derive(Default)]
+struct SpinSlot {
+    value: Mutex<Option<u64>>,
+    ready: Condvar,
+    done: AtomicBool,
+}
+
+impl SpinSlot {
+    fn fill(&self, v: u64) {
+        *self.value.lock().expect("no panic under the lock") = Some(v);
+        self.done.store(true, Ordering::Release);
+        self.ready.notify_one();
+    }
+    fn join(&self) -> u64 {
+        for _ in 0..SPINS {
+            if self.done.load(Ordering::Acquire) {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        let mut value = self.value.lock().expect("no panic under the lock");
+        loop {
+            if let Some(v) = value.take() {
+                return v;
+            }
+            value = self.ready.wait(value).expect("no panic under the lock");
+        }
+    }
+}
+
+/// Microseconds per tiny job on a variant of our pool whose workers spin before they sleep
+/// (the same queue of 1024 under a Mutex, a slot per result): spin-before-park, as rayon does.
+fn tiny_spinning(workers: usize, jobs: u32) -> f64 {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(1024);
+    let rx = Arc::new(Mutex::new(rx));
+    let threads: Vec<_> = (0..workers)
+        .map(|_| {
+            let rx = Arc::clone(&rx);
+            std::thread::spawn(move || {
+                loop {
+                    let next = spin_recv(&rx.lock().expect("no panic under the lock"));
+                    match next {
+                        Some(job) => job(),
+                        None => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let slots: Vec<Arc<SpinSlot>> = (0..u64::from(jobs))
+        .map(|i| {
+            let slot = Arc::new(SpinSlot::default());
+            let filled = Arc::clone(&slot);
+            tx.send(Box::new(move || filled.fill(tiny(i))))
+                .expect("workers running");
+            slot
+        })
+        .collect();
+    let sum: u64 = slots.iter().map(|s| s.join()).sum();
+    let us = started.elapsed().as_secs_f64() * 1e6 / f64::from(jobs);
+    black_box(sum);
+    drop(tx);
+    for t in threads {
+        t.join().expect("a worker ends");
+    }
+    us
+}
+
 /// Microseconds per tiny job with a thread of its own each.
 fn tiny_thread_per_job(jobs: u32) -> f64 {
     let started = Instant::now();
@@ -205,46 +278,20 @@ fn node_run(starts: u32, trips: u32) -> Option<(Vec<f64>, f64)> {
     Some((starts, doc["round_trip_us"].as_f64()?))
 }
 
-struct Row {
-    name: String,
-    unit: &'static str,
-    samples: Vec<f64>,
-    threads: usize,
-    /// CPU rows: CPUs busy per round.
-    busy: Vec<f64>,
-}
-
-impl Row {
-    fn new(name: impl Into<String>, unit: &'static str, threads: usize) -> Row {
-        Row {
-            name: name.into(),
-            unit,
-            samples: Vec::new(),
-            threads,
-            busy: Vec::new(),
-        }
-    }
-    fn summary(&self) -> Summary {
-        Summary::of(&self.samples).expect("every round adds a sample to every row kept")
-    }
-}
-
 fn main() {
     let args: Args = lab_10::cli::parse(NAME);
     let machine = Machine::detect();
     let n = machine.cpus.max(2);
     let steps = u64::from(args.cpu_work) * 1_000_000;
+    let with_threads = thread_per_job_runs(args.tiny_jobs);
 
     let mut cpu: Vec<Row> = (1..=n)
         .map(|t| Row::new(format!("cpu jobs, pool of {t}"), "ms per run", t))
         .collect();
-    let mut tiny_rows = vec![
-        Row::new(format!("tiny jobs, our pool of {n}"), "us per job", n),
-        Row::new(format!("tiny jobs, stage 4 pool of {n}"), "us per job", n),
-        Row::new("tiny jobs, a thread per job", "us per job", 0),
-        Row::new(format!("tiny jobs, rayon pool of {n}"), "us per job", n),
-        Row::new("tiny jobs, rayon spawn from outside", "us per job", n),
-    ];
+    let mut tiny_rows: Vec<Row> = tiny_row_names(n, with_threads)
+        .into_iter()
+        .map(|name| Row::new(name, "us per job", n))
+        .collect();
     let rayon_pool = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build()
@@ -259,13 +306,16 @@ fn main() {
             row.busy.push(busy);
         }
         let jobs = args.tiny_jobs;
-        let samples = [
+        let mut samples = vec![
             tiny_ours(n, jobs),
             tiny_stage4(n, jobs),
-            tiny_thread_per_job(jobs),
-            tiny_rayon(&rayon_pool, jobs),
-            tiny_rayon_spawn(&rayon_pool, jobs),
+            tiny_spinning(n, jobs),
         ];
+        if with_threads {
+            samples.push(tiny_thread_per_job(jobs));
+        }
+        samples.push(tiny_rayon(&rayon_pool, jobs));
+        samples.push(tiny_rayon_spawn(&rayon_pool, jobs));
         for (row, us) in tiny_rows.iter_mut().zip(samples) {
             row.samples.push(us);
         }
@@ -285,106 +335,19 @@ fn main() {
         }
     }
     let node_missing = node_start.is_none();
-
-    let one = cpu[0].summary().median;
-    let two = cpu[1].summary().median;
-    let speedup_2 = one / two;
-    let ours = tiny_rows[0].summary().median;
-    let rayon = tiny_rows[3].summary().median;
-    let vs_rayon = ours / rayon;
-    let vs_rayon_outside = ours / tiny_rows[4].summary().median;
-    let goals = json!([
-        {"goal": "CPU-bound jobs: speed-up with 2 workers over 1 is at least 1.8x",
-         "value": speedup_2, "met": speedup_2 >= 1.8},
-        {"goal": "tiny jobs: our time per job is at most 1.5x rayon's",
-         "value": vs_rayon, "met": vs_rayon <= 1.5},
-        {"goal": "tiny jobs: our time per job is at most 1.5x rayon's spawn from outside",
-         "value": vs_rayon_outside, "met": vs_rayon_outside <= 1.5},
-    ]);
-    let method = format!(
-        "{rounds} rounds, every variant once per round (interleaved); median, min and max over \
-         the rounds. CPU: {jobs} jobs of {work}M xorshift steps on a fresh ThreadPool of 1..{n} \
-         workers (queue = jobs), timed from the first submit to the last join. Tiny: {tiny} jobs \
-         (one multiply each) submitted and joined from the main thread: our ThreadPool of {n} \
-         (queue 1024), stage 4's pool (the same, with a one-slot channel per result), a std \
-         thread per job, a rayon pool of {n} (one scope, a spawn per job), the same rayon pool fed from \
-         outside (ThreadPool::spawn and a one-slot channel per job). \
-         Node: one `node` process per round, its own clock; Worker start-up = new Worker until \
-         its first message; round trip = postMessage and the reply, averaged over {trips}. The \
-         machine's {cpus} CPUs are shared with other work: expect noise. Build: {build}",
-        rounds = args.rounds,
-        jobs = args.cpu_jobs,
-        work = args.cpu_work,
-        tiny = args.tiny_jobs,
-        trips = args.tiny_jobs.min(2000),
-        cpus = machine.cpus,
-        build = machine.build(),
-    );
     let mut rows: Vec<Row> = cpu;
     rows.extend(tiny_rows);
     rows.extend(node_start);
     rows.extend(node_trip);
 
-    if args.json {
-        let json_rows = rows
-            .iter()
-            .map(|r| {
-                let s = r.summary();
-                let mut row = s.row(&r.name, r.unit);
-                if r.unit == "ms per run" {
-                    row["workers"] = json!(r.threads);
-                    row["speedup_vs_1"] = json!(one / s.median);
-                    row["cpus_busy_median"] = json!(Summary::of(&r.busy).map(|b| b.median));
-                }
-                if r.unit == "us per job" {
-                    row["vs_rayon"] = json!(s.median / rayon);
-                }
-                row
-            })
-            .collect();
-        let mut doc = report(NAME, &machine, &method, json_rows);
-        doc["goals"] = goals;
-        println!("{doc:#}");
-        return;
-    }
-    println!("pool-bench: {method}");
-    println!("{machine}");
-    println!(
-        "{:<36} {:>10} {:<14} {:<17} ratio",
-        "row", "median", "unit", "(min..max)"
-    );
-    for r in &rows {
-        let s = r.summary();
-        let ratio = match r.unit {
-            "ms per run" => format!(
-                "{:.2}x, {:.1} CPUs busy",
-                one / s.median,
-                Summary::of(&r.busy).map_or(0.0, |b| b.median)
-            ),
-            "us per job" => format!("{:.2}x", s.median / rayon),
-            _ => String::new(),
-        };
-        println!(
-            "{:<36} {:>10.2} {:<14} {:<17} {}",
-            r.name,
-            s.median,
-            r.unit,
-            s.range(),
-            ratio
-        );
-    }
-    println!(
-        "ratio: speed-up over 1 worker and CPU time / wall time (cpu rows); time per job over rayon's (tiny rows)"
-    );
-    for g in goals.as_array().expect("an array") {
-        println!(
-            "goal: {}: {:.2} -> {}",
-            g["goal"].as_str().unwrap_or_default(),
-            g["value"].as_f64().unwrap_or_default(),
-            if g["met"] == true { "met" } else { "NOT met" }
-        );
-    }
-    if node_missing {
-        println!("node: not found on PATH (or it failed), Node.js rows skipped");
+    let text = if args.json {
+        format!("{:#}\n", json_report(&args, &machine, n, &rows))
+    } else {
+        table(&args, &machine, n, &rows, node_missing)
+    };
+    // A closed pipe or a full disk ends the program with one line, not a panic.
+    if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
+        eprintln!("{NAME}: cannot write the report: {e}");
+        std::process::exit(1);
     }
 }
