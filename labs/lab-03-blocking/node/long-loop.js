@@ -4,6 +4,10 @@
 const fs = require('node:fs');
 const { sumTo } = require('./sum.js');
 const n = Number(process.argv[2] ?? 3e8);
+if (!Number.isSafeInteger(n) || n < 0) {
+  console.error(`long-loop: N must be a whole number from 0 to 2^53, not ${process.argv[2]}`);
+  process.exit(2);
+}
 
 // ANCHOR: long_loop
 const started = process.hrtime.bigint();

@@ -3,6 +3,14 @@
 //   node nexttick-starve.js nextTick|promise|setImmediate N
 'use strict';
 const [kind, count] = [process.argv[2] ?? 'nextTick', Number(process.argv[3] ?? 100000)];
+if (!['nextTick', 'promise', 'setImmediate'].includes(kind)) {
+  console.error(`nexttick-starve: the kind is nextTick, promise or setImmediate, not ${kind}`);
+  process.exit(2);
+}
+if (!Number.isSafeInteger(count) || count < 1) {
+  console.error(`nexttick-starve: N must be a whole number of at least 1, not ${process.argv[3]}`);
+  process.exit(2);
+}
 
 // ANCHOR: starve
 let runs = 0;

@@ -42,6 +42,8 @@ pub enum HttpError {
     BadContentLength(String),
     /// 400: the route is right but its query is not (`n` missing, not a number, too big).
     BadQuery(String),
+    /// 400: the connection closed in the middle of a request (how much of it had come).
+    Incomplete(String),
     /// 404: no such path.
     NotFound(String),
     /// 405: a method other than GET.
@@ -70,7 +72,8 @@ impl HttpError {
             HttpError::BadRequestLine(_)
             | HttpError::BadHeader(_)
             | HttpError::BadContentLength(_)
-            | HttpError::BadQuery(_) => (400, "Bad Request"),
+            | HttpError::BadQuery(_)
+            | HttpError::Incomplete(_) => (400, "Bad Request"),
             HttpError::NotFound(_) => (404, "Not Found"),
             HttpError::MethodNotAllowed(_) => (405, "Method Not Allowed"),
             HttpError::Timeout => (408, "Request Timeout"),
@@ -91,6 +94,12 @@ impl fmt::Display for HttpError {
             HttpError::BadHeader(why) => write!(f, "bad header field: {why}"),
             HttpError::BadContentLength(v) => write!(f, "bad Content-Length: {v:?}"),
             HttpError::BadQuery(why) => write!(f, "{why}"),
+            HttpError::Incomplete(what) => {
+                write!(
+                    f,
+                    "the connection closed after {what}: an unfinished request"
+                )
+            }
             HttpError::NotFound(path) => write!(f, "no route for {path:?} (try / or /compute?n=N)"),
             HttpError::MethodNotAllowed(m) => write!(f, "method {m} is not allowed, use GET"),
             HttpError::Timeout => write!(f, "the request did not arrive within the read time-out"),
@@ -133,8 +142,15 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HttpError> {
             Ok(None)
         };
     };
-    let head = std::str::from_utf8(&buf[..end])
-        .map_err(|_| HttpError::BadRequestLine("the head is not UTF-8".into()))?;
+    let head = std::str::from_utf8(&buf[..end]).map_err(|e| {
+        // Say which part is not UTF-8: the request line, or a header field after it.
+        let line_end = buf.windows(2).position(|w| w == b"\r\n").unwrap_or(end);
+        if e.valid_up_to() < line_end {
+            HttpError::BadRequestLine("the request line is not UTF-8".into())
+        } else {
+            HttpError::BadHeader("a header field is not UTF-8".into())
+        }
+    })?;
     let mut lines = head.split("\r\n");
     let (method, target, minor) = request_line(lines.next().unwrap_or(""))?;
 

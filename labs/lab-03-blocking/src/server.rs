@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use crate::compute::{CHILD_FLAG, sum_to};
 use crate::http::{self, HttpError, Route, parse_head};
@@ -41,8 +43,12 @@ impl fmt::Display for Mode {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub mode: Mode,
-    /// How long a connection may take to send the rest of a request (or the next one).
+    /// How long a connection may take to send a whole request, counted from the moment the
+    /// server starts waiting for it (an idle keep-alive connection is closed after this long).
     pub read_timeout: Duration,
+    /// At most this many connections are served at once; the next ones wait in the kernel's
+    /// accept queue until one ends.
+    pub max_connections: usize,
     /// The largest `n` that `/compute` accepts.
     pub max_n: u64,
     /// `pool` mode: the number of worker threads and the queue's capacity.
@@ -66,37 +72,55 @@ struct Server {
     pool: Option<lab_10::ThreadPool>,
 }
 
-/// Serve `listener` forever on a new `current_thread` runtime in this thread. Returns only
-/// if the runtime cannot be built or `accept` fails for good.
+/// Serve `listener` forever on a new `current_thread` runtime in this thread. Once the pool
+/// (pool mode) and the runtime exist, logs `ready addr=… pid=… mode=…`. Returns only if the
+/// runtime cannot be built.
 pub fn serve(listener: std::net::TcpListener, config: Config, log: Log) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
     let pool = (config.mode == Mode::Pool)
         .then(|| lab_10::ThreadPool::new(config.pool_workers.max(1), config.pool_queue));
+    let mode = config.mode;
     let server = Arc::new(Server { config, log, pool });
     // ANCHOR: runtime
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(accept_loop(listener, server))
     // ANCHOR_END: runtime
+    let pid = std::process::id();
+    (server.log)(format!("ready addr={addr} pid={pid} mode={mode}"));
+    runtime.block_on(accept_loop(listener, server));
+    Ok(())
 }
 
+/// How long the accept loop pauses after `accept` fails (out of file descriptors, say): a
+/// loop that retried at once would spin at 100% CPU and flood the log.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
 // ANCHOR: accept_loop
-async fn accept_loop(listener: std::net::TcpListener, server: Arc<Server>) -> std::io::Result<()> {
-    let listener = TcpListener::from_std(listener)?;
+async fn accept_loop(listener: std::net::TcpListener, server: Arc<Server>) {
+    let listener = TcpListener::from_std(listener).expect("a listener inside the runtime");
+    // One permit per connection: at the cap, the loop stops accepting until one ends.
+    let slots = Arc::new(Semaphore::new(server.config.max_connections));
     let mut id = 0u64;
     loop {
+        let slot = slots.clone().acquire_owned().await.expect("never closed");
         let (stream, _peer) = match listener.accept().await {
             Ok(accepted) => accepted,
-            // Out of fds, or a connection reset before we took it: not the server's end.
+            // Out of fds, or a connection reset before we took it: pause, then try again.
             Err(e) => {
-                (server.log)(format!("accept failed: {e}"));
+                (server.log)(format!("accept failed: {e} (pausing accepts for 100 ms)"));
+                tokio::time::sleep(ACCEPT_PAUSE).await;
                 continue;
             }
         };
         id += 1;
         (server.log)(format!("conn={id} accepted"));
-        tokio::spawn(connection(stream, id, server.clone()));
+        let server = server.clone();
+        tokio::spawn(async move {
+            connection(stream, id, server).await;
+            drop(slot); // the connection is over: the next one may be accepted
+        });
     }
 }
 // ANCHOR_END: accept_loop
@@ -127,7 +151,20 @@ async fn connection(mut stream: TcpStream, id: u64, server: Arc<Server>) {
         log(format!("request {} {}", request.method, request.target));
         let answer = match http::route(&request, server.config.max_n) {
             Ok(Route::Root) => Ok("ok".to_string()),
-            Ok(Route::Compute(n)) => compute(&server, id, n).await.map(|s| format!("sum={s}")),
+            Ok(Route::Compute(n)) => {
+                // Race the compute against the client hanging up (as Go's net/http does, end
+                // of file counts as gone, unless a pipelined request is already here). In
+                // process mode losing the race kills the child (KillOnDrop); work on a
+                // thread cannot be stopped: it runs to its end, for nobody.
+                let watch = buf.is_empty();
+                tokio::select! {
+                    sum = compute(&server, id, n) => sum.map(|s| format!("sum={s}")),
+                    () = hung_up(&stream, watch) => {
+                        log("client gone during the compute".into());
+                        return;
+                    }
+                }
+            }
             Err(e) => Err(e),
         };
         match answer {
@@ -151,6 +188,18 @@ async fn connection(mut stream: TcpStream, id: u64, server: Arc<Server>) {
     }
 }
 
+// ANCHOR: hung_up
+/// Resolves once the client has closed its side (a peek sees end of file). If `watch` is
+/// false, the client sends more (a pipelined request) or the peek fails: never resolves.
+async fn hung_up(stream: &TcpStream, watch: bool) {
+    let mut byte = [0u8; 1];
+    if watch && let Ok(0) = stream.peek(&mut byte).await {
+        return;
+    }
+    std::future::pending().await
+}
+// ANCHOR_END: hung_up
+
 enum Failure {
     Http(HttpError),
     Io(std::io::Error),
@@ -158,51 +207,66 @@ enum Failure {
 
 // ANCHOR: read_request
 /// Read until `buf` holds a complete head, then read and drop its body. `Ok(None)`: the
-/// client closed (or went quiet) between requests. A client that stops in the middle of a
-/// request gets `Timeout` after `read_timeout`: it holds its own connection, nothing else.
+/// client closed (or stayed quiet) between requests. The whole request must arrive within
+/// `read_timeout` of the moment we start waiting for it, so a client that sends one byte at
+/// a time cannot hold the connection for longer; one that stops midway gets `Timeout`. It
+/// holds its own connection only, nothing else.
 async fn read_request(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     read_timeout: Duration,
 ) -> Result<Option<http::Request>, Failure> {
+    let deadline = Instant::now() + read_timeout;
     let request = loop {
         if let Some((request, used)) = parse_head(buf).map_err(Failure::Http)? {
             buf.drain(..used);
             break request;
         }
-        if !read_more(stream, buf, read_timeout).await? {
-            return Ok(None);
+        match read_more(stream, buf, deadline).await? {
+            Got::Bytes => {}
+            Got::End | Got::Quiet if buf.is_empty() => return Ok(None),
+            Got::End => return Err(cut_off(format!("{} bytes of a head", buf.len()))),
+            Got::Quiet => return Err(Failure::Http(HttpError::Timeout)),
         }
     };
     while buf.len() < request.content_length {
-        if !read_more(stream, buf, read_timeout).await? {
-            return Err(Failure::Http(HttpError::Timeout));
+        match read_more(stream, buf, deadline).await? {
+            Got::Bytes => {}
+            Got::End => {
+                let why = format!("{} of {} body bytes", buf.len(), request.content_length);
+                return Err(cut_off(why));
+            }
+            Got::Quiet => return Err(Failure::Http(HttpError::Timeout)),
         }
     }
     buf.drain(..request.content_length);
     Ok(Some(request))
 }
 
-/// One read with the time-out. `Ok(false)`: end of file or silence with nothing pending.
+/// What one read brought.
+enum Got {
+    Bytes,
+    /// End of file: the client closed its side.
+    End,
+    /// Nothing before the deadline.
+    Quiet,
+}
+
+/// One read, given up at `deadline`.
 async fn read_more(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
-    read_timeout: Duration,
-) -> Result<bool, Failure> {
+    deadline: Instant,
+) -> Result<Got, Failure> {
     let mut chunk = [0u8; 4096];
-    match tokio::time::timeout(read_timeout, stream.read(&mut chunk)).await {
-        Ok(Ok(0)) if buf.is_empty() => Ok(false),
-        Ok(Ok(0)) => Err(Failure::Http(HttpError::BadRequestLine(format!(
-            "the connection closed after {} bytes of an unfinished request",
-            buf.len()
-        )))),
+    match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+        Ok(Ok(0)) => Ok(Got::End),
         Ok(Ok(k)) => {
             buf.extend_from_slice(&chunk[..k]);
-            Ok(true)
+            Ok(Got::Bytes)
         }
         Ok(Err(e)) => Err(Failure::Io(e)),
-        Err(_elapsed) if buf.is_empty() => Ok(false),
-        Err(_elapsed) => Err(Failure::Http(HttpError::Timeout)),
+        Err(_elapsed) => Ok(Got::Quiet),
     }
 }
 // ANCHOR_END: read_request
@@ -251,33 +315,64 @@ async fn compute(server: &Server, id: u64, n: u64) -> Result<u128, HttpError> {
 // ANCHOR_END: compute
 
 // ANCHOR: compute_in_child
-/// Start `PROGRAM --compute-child N` with its stdout on a pipe, read `sum=S` from it, and
-/// reap the child. The event loop waits for the pipe and for SIGCHLD, never for the child.
+/// Start `PROGRAM --compute-child N SERVER_PID` with its stdout on a pipe, read `sum=S` from
+/// it, and reap the child. The event loop waits for the pipe's end of file and the child's
+/// exit (tokio watches a pidfd, or SIGCHLD where pidfds are missing), never for the child.
 async fn compute_in_child(server: &Server, id: u64, n: u64) -> Result<u128, HttpError> {
-    let child = tokio::process::Command::new(&server.config.child_exe)
-        .args([CHILD_FLAG, &n.to_string()])
+    let spawned = tokio::process::Command::new(&server.config.child_exe)
+        .args([CHILD_FLAG, &n.to_string(), &std::process::id().to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .kill_on_drop(true) // the connection's task is dropped: no orphan left computing
         .spawn()
         .map_err(|e| internal(format!("cannot start the compute child: {e}")))?;
+    // If this future is dropped (its client hung up: see `connection`), the guard kills the
+    // child and reaps it. No drop code runs if the server itself is killed: for that, the
+    // child asked the kernel for SIGKILL when its parent dies (`child_main`).
+    let mut guard = KillOnDrop(Some(spawned));
+    let child = guard.0.as_mut().expect("just spawned");
     let pid = child.id().unwrap_or(0);
     (server.log)(format!("conn={id} compute start n={n} on=child pid={pid}"));
-    let output = child
-        .wait_with_output() // reads stdout to end of file, then waits: the child is reaped
-        .await
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut out = Vec::new();
+    // Read stdout to end of file and wait for the exit, both at once: the child is reaped.
+    let (read, status) = tokio::join!(stdout.read_to_end(&mut out), child.wait());
+    guard.0 = None; // reaped: nothing left to kill
+    let status = read
+        .and(status)
         .map_err(|e| internal(format!("the compute child failed: {e}")))?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = String::from_utf8_lossy(&out);
     match text.trim().strip_prefix("sum=").map(str::parse::<u128>) {
-        Some(Ok(sum)) if output.status.success() => Ok(sum),
+        Some(Ok(sum)) if status.success() => Ok(sum),
         _ => Err(internal(format!(
-            "the compute child said {:?} and ended with {}",
+            "the compute child said {:?} and ended with {status}",
             text.trim(),
-            output.status
         ))),
     }
 }
+
+/// Owns a running child: dropped before the child was reaped, it sends SIGKILL and leaves a
+/// task on the runtime that reaps it (tokio's own `kill_on_drop` kills, but reaps only
+/// later, when another child is spawned: a zombie stays until then).
+struct KillOnDrop(Option<tokio::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.start_kill();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = child.wait().await;
+                });
+            }
+        }
+    }
+}
 // ANCHOR_END: compute_in_child
+
+/// The client closed its side in the middle of a request: a 400 saying how much came.
+fn cut_off(what: String) -> Failure {
+    Failure::Http(HttpError::Incomplete(what))
+}
 
 /// A failure of the server's own machinery: a 500 saying what broke.
 fn internal(why: String) -> HttpError {

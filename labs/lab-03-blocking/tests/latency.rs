@@ -40,7 +40,13 @@ fn json_output_follows_the_common_format() {
     }
     let expected: Vec<String> = servers
         .iter()
-        .flat_map(|s| [format!("{s}, / idle"), format!("{s}, / during compute")])
+        .flat_map(|s| {
+            [
+                format!("{s}, /compute?n=1"),
+                format!("{s}, / idle"),
+                format!("{s}, / during compute"),
+            ]
+        })
         .collect();
     let rows = doc["rows"].as_array().unwrap();
     let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();

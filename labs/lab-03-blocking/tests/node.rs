@@ -56,6 +56,39 @@ fn node_recursive_next_tick_and_promises_starve_timers_set_immediate_does_not() 
     insta::assert_snapshot!("node_starve", out.join("\n"));
 }
 
+/// Bad arguments to the Node demos: one line on stderr and exit code 2, never a "loop of NaN"
+/// or a chain that never ends.
+#[test]
+fn node_demos_refuse_bad_arguments() {
+    if !labkit::require_tool("node") {
+        return;
+    }
+    for (script, args, line) in [
+        (
+            "long-loop.js",
+            &["abc"][..],
+            "long-loop: N must be a whole number from 0 to 2^53, not abc",
+        ),
+        (
+            "nexttick-starve.js",
+            &["bogus", "10"][..],
+            "nexttick-starve: the kind is nextTick, promise or setImmediate, not bogus",
+        ),
+        (
+            "nexttick-starve.js",
+            &["nextTick", "-1"][..],
+            "nexttick-starve: N must be a whole number of at least 1, not -1",
+        ),
+    ] {
+        let mut cmd = labkit::demo("node");
+        cmd.arg(format!("{}/{script}", common::NODE_DIR)).args(args);
+        let done = labkit::run(&mut cmd).unwrap();
+        assert_eq!(done.status.code(), Some(2), "{}", done.transcript(script));
+        assert_eq!(done.stderr, format!("{line}\n"));
+        assert_eq!(done.stdout, "");
+    }
+}
+
 /// The same race as tests/server.rs, against `node server.js MODE`.
 fn race(mode: &str, n: &str, max_n: Option<&str>) -> Vec<String> {
     let mut server = Running::node(mode, max_n);

@@ -3,7 +3,9 @@
 
 mod common;
 
+use std::io::Write;
 use std::thread;
+use std::time::Duration;
 
 use common::{Running, raw, read_all, stall, status_and_body, timeline};
 use lab_03::compute::formula;
@@ -166,8 +168,20 @@ fn bad_input_gets_a_status_and_the_server_keeps_serving() {
         ),
         ("a head over 8 KiB", big_header.into_bytes()),
         (
-            "half a request, then end of file",
+            "a header field that is not UTF-8",
+            b"GET / HTTP/1.1\r\nX-Name: \xff\r\n\r\n".to_vec(),
+        ),
+        (
+            "half a head, then end of file",
             b"GET /compute?n=5 HTTP/1.1\r\nHo".to_vec(),
+        ),
+        (
+            "a head, then end of file before its body",
+            b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n".to_vec(),
+        ),
+        (
+            "2 bytes of a 5-byte body, then end of file",
+            b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhi".to_vec(),
         ),
         ("n missing", b"GET /compute HTTP/1.1\r\n\r\n".to_vec()),
         (
@@ -241,6 +255,180 @@ fn a_stalled_client_gets_408_after_the_read_timeout_and_an_idle_one_is_closed() 
     let mut idle = stall(server.addr, b"");
     assert_eq!(read_all(&mut idle), "");
     server.wait_for("conn=2 closed");
+}
+
+/// Starts `/compute?n=FOREVER` in process mode on a connection of its own; returns that
+/// connection and the compute child's pid.
+fn endless_child(server: &mut Running) -> (std::net::TcpStream, u32) {
+    let request = format!("GET /compute?n={FOREVER} HTTP/1.1\r\nHost: x\r\n\r\n");
+    let client = stall(server.addr, request.as_bytes());
+    let start = server.wait_for("conn=1 compute start");
+    let child: u32 = labkit::lines::fields(&start)["pid"].parse().unwrap();
+    assert_eq!(labkit::proc::children(server.pid).unwrap(), vec![child]);
+    (client, child)
+}
+
+fn gone(pid: u32) -> Result<(), String> {
+    match labkit::proc::is_alive(pid) {
+        true => Err(format!("pid {pid} still runs")),
+        false => Ok(()),
+    }
+}
+
+/// What /proc shows during an endless compute in each mode: the server's threads (their
+/// names, from /proc/PID/task/*/comm, main thread first) and its children (their comm).
+#[test]
+fn proc_shows_where_each_mode_computes() {
+    let mut table = String::new();
+    for mode in ["blocking", "spawn-blocking", "pool", "process"] {
+        let mut server = Running::rust(mode, &["--max-n", NO_LIMIT]);
+        let request = format!("GET /compute?n={FOREVER} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let client = stall(server.addr, request.as_bytes());
+        server.wait_for("conn=1 compute start");
+        // spawn_blocking logs before it starts its thread: wait until the thread shows, named.
+        let threads = labkit::eventually(labkit::DEFAULT_TIMEOUT, || {
+            let names: Vec<String> = labkit::proc::threads(server.pid)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            // A new thread carries its creator's name until it sets its own.
+            let named = names.len() >= 2 && names[1..].iter().all(|n| n != "server");
+            match mode == "spawn-blocking" && !named {
+                true => Err(format!("no named blocking thread yet: {names:?}")),
+                false => Ok(names),
+            }
+        })
+        .unwrap();
+        let children: Vec<String> = labkit::proc::children(server.pid)
+            .unwrap()
+            .into_iter()
+            .map(|c| labkit::proc::comm(c).unwrap())
+            .collect();
+        table += &format!(
+            "{mode:<15} threads: {:<40} children: {}\n",
+            threads.join(", "),
+            if children.is_empty() {
+                "none".to_string()
+            } else {
+                children.join(", ")
+            }
+        );
+        drop(client);
+    }
+    let _g = labkit::Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!("proc_per_mode", table);
+}
+
+/// A client that hangs up while its compute runs in a child: the server notices the end of
+/// file, drops the compute (kill_on_drop) and the child is killed and reaped.
+#[test]
+fn process_mode_kills_the_child_when_its_client_hangs_up() {
+    let mut server = Running::rust("process", &["--max-n", NO_LIMIT]);
+    let (client, child) = endless_child(&mut server);
+    drop(client);
+    server.wait_for("conn=1 client gone during the compute");
+    labkit::eventually(labkit::DEFAULT_TIMEOUT, || gone(child)).unwrap();
+    labkit::eventually(labkit::DEFAULT_TIMEOUT, || {
+        match labkit::proc::children(server.pid).unwrap() {
+            c if c.is_empty() => Ok(()),
+            c => Err(format!("children left: {c:?}")),
+        }
+    })
+    .unwrap();
+}
+
+/// A server killed with SIGKILL runs no drop code; its compute child dies anyway, because it
+/// asked the kernel for SIGKILL when its parent goes (PR_SET_PDEATHSIG).
+#[test]
+fn process_mode_child_dies_with_a_killed_server() {
+    let mut server = Running::rust("process", &["--max-n", NO_LIMIT]);
+    let (_client, child) = endless_child(&mut server);
+    let pid = nix::unistd::Pid::from_raw(server.pid as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    labkit::eventually(labkit::DEFAULT_TIMEOUT, || gone(child)).unwrap();
+}
+
+/// The time-out bounds the whole request, not each read: a client that sends one byte every
+/// 50 ms (each read well within the 500 ms) still gets its 408, while it is still sending.
+#[test]
+fn a_client_that_drips_its_request_gets_408_at_the_deadline() {
+    let mut server = Running::rust("blocking", &["--read-timeout-ms", "500"]);
+    let mut reader = stall(server.addr, b"GET / HTTP/1.1\r\nX-Slow: ");
+    let mut writer = reader.try_clone().unwrap();
+    // 400 bytes at 50 ms: 20 s of dripping if nobody stops it (a per-read time-out doesn't).
+    let dripper = thread::spawn(move || {
+        for sent in 0..400 {
+            if writer.write_all(b"a").is_err() {
+                return Some(sent); // the server closed the connection
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        None
+    });
+    let answer = read_all(&mut reader);
+    assert!(
+        answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+        "{answer}"
+    );
+    server.wait_for("conn=1 error 408");
+    drop(reader);
+    let stopped_after = dripper.join().unwrap();
+    assert!(
+        stopped_after.is_some(),
+        "the client dripped all its bytes before the server gave up"
+    );
+}
+
+/// With `--max-connections 1`, a second client is not even accepted while the first holds
+/// the only slot; it is served once the first one's time-out ends it.
+#[test]
+fn the_connection_cap_holds_the_next_client_in_the_accept_queue() {
+    let mut server = Running::rust(
+        "blocking",
+        &["--max-connections", "1", "--read-timeout-ms", "300"],
+    );
+    let _first = stall(server.addr, b"GET / HTTP/1.1\r\nHo");
+    server.wait_for("conn=1 accepted");
+    let r = common::get(server.addr, "/").unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
+    server.wait_for("conn=2 response 200 ok");
+    let log = server.history();
+    assert!(
+        position(&log, "conn=1 error 408") < position(&log, "conn=2 accepted"),
+        "{log:#?}"
+    );
+}
+
+/// Out-of-range settings are refused by clap before the server says `ready` (a pool of 10^8
+/// threads or a queue of 2^64 slots used to abort the server after it said `ready`).
+#[test]
+fn out_of_range_settings_are_refused_before_ready() {
+    for (flag, value) in [
+        ("--pool-workers", "100000000"),
+        ("--pool-workers", "0"),
+        ("--pool-queue", "18446744073709551615"),
+        ("--max-connections", "0"),
+        ("--read-timeout-ms", "0"),
+    ] {
+        let done = labkit::run(labkit::demo(common::SERVER).args([
+            "--mode",
+            "pool",
+            "--addr",
+            "127.0.0.1:0",
+            flag,
+            value,
+        ]))
+        .unwrap();
+        assert_eq!(done.status.code(), Some(2), "{}", done.transcript("server"));
+        assert_eq!(done.stdout, "", "{flag} {value}");
+        assert!(
+            done.stderr
+                .starts_with(&format!("error: invalid value '{value}' for '{flag} <")),
+            "{}",
+            done.stderr
+        );
+    }
 }
 
 #[test]

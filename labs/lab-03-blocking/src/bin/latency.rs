@@ -4,9 +4,12 @@
 //! `cargo run --release -p lab-03 --bin latency` (add `--json` for one JSON document)
 //!
 //! Method: for each server (ours in each mode, on a thread of this process; Node's as a
-//! child process), first the idle run: `--requests` clients send `GET /`, one every
+//! child process), first a warm-up (`WARM_UP` unrecorded computes and `GET /`), then
+//! `--requests` × `/compute?n=1` one after another (the cost of the hand-off), then the
+//! idle run: `--requests` clients send `GET /`, one every
 //! `--compute-ms` × 0.6 / `--requests`, each on its own thread and a new connection. Then a
-//! calibration (n doubled until one `/compute` takes a quarter of `--compute-ms`) gives the
+//! calibration (n doubled until one `/compute` takes a quarter of `--compute-ms`, scaled,
+//! then checked with one full-length compute and scaled again) gives the
 //! `n` that takes about `--compute-ms` on that server. Then the loaded run: `/compute?n=N`
 //! is sent, and once the server logs `compute start`, the same clients on the same
 //! schedule, so that every one is sent while the compute runs. For each we record its
@@ -68,6 +71,7 @@ fn rust_target(mode: Mode) -> Fallible<Target> {
     let config = Config {
         mode,
         read_timeout: Duration::from_secs(30),
+        max_connections: 256,
         max_n: u64::MAX,
         pool_workers: 2,
         pool_queue: 16,
@@ -157,6 +161,7 @@ struct Measured {
     n: u64,
     compute_ms: f64,
     late: usize,
+    handoff: Vec<f64>,
 }
 
 /// `requests` clients, the i-th sending `GET /` at `start + i × spacing` on its own thread
@@ -194,22 +199,51 @@ fn joined(
 /// at least a quarter of that (so the start-up of a child or a worker, and a JIT's warm-up,
 /// are a small part of it), then scale.
 fn calibrate(addr: SocketAddr, args: &Args) -> Fallible<u64> {
-    let mut n = args.calibrate_n;
-    loop {
+    let target = args.compute_ms as f64 / 1000.0;
+    let timed = |n: u64| -> Fallible<f64> {
         let started = Instant::now();
         get(addr, &format!("/compute?n={n}"))?;
-        let took = started.elapsed().as_secs_f64();
-        if took * 4000.0 >= args.compute_ms as f64 || n > u64::MAX / 4 {
-            return Ok((n as f64 * (args.compute_ms as f64 / 1000.0) / took.max(1e-6)) as u64);
+        Ok(started.elapsed().as_secs_f64().max(1e-6))
+    };
+    let mut n = args.calibrate_n;
+    let estimate = loop {
+        let took = timed(n)?;
+        if took * 4.0 >= target || n > u64::MAX / 4 {
+            break (n as f64 * target / took) as u64;
         }
         n *= 2;
-    }
+    };
+    // Check the estimate with one full-length compute and scale once more: a JIT that got
+    // faster meanwhile, or a busy CPU during the short runs, no longer throws it off by half.
+    let took = timed(estimate.max(1))?;
+    Ok((estimate.max(1) as f64 * target / took) as u64)
 }
+
+/// Warm the server up before anything is measured: a few computes (Node's JIT compiles the
+/// loop after some runs) and a few `GET /`, none of them recorded.
+fn warm_up(addr: SocketAddr, args: &Args) -> Fallible<()> {
+    for _ in 0..WARM_UP {
+        get(addr, &format!("/compute?n={}", args.calibrate_n))?;
+        get(addr, "/")?;
+    }
+    Ok(())
+}
+
+/// Unrecorded requests of each kind before a server is measured.
+const WARM_UP: usize = 5;
 
 fn measure(target: Target, args: &Args) -> Fallible<Measured> {
     let addr = target.addr;
     let spacing =
         Duration::from_secs_f64(args.compute_ms as f64 * WINDOW / 1000.0 / args.requests as f64);
+    warm_up(addr, args)?;
+    // The cost of moving the work at all: /compute?n=1, one after another.
+    let mut handoff = Vec::new();
+    for _ in 0..args.requests {
+        let started = Instant::now();
+        get(addr, "/compute?n=1")?;
+        handoff.push(ms(started.elapsed()));
+    }
     let idle: Vec<f64> = joined(schedule(addr, args.requests, spacing))?
         .into_iter()
         .map(|(sent, done)| ms(done - sent))
@@ -245,6 +279,7 @@ fn measure(target: Target, args: &Args) -> Fallible<Measured> {
         n,
         compute_ms: ms(compute_done - compute_sent),
         late,
+        handoff,
     })
 }
 
@@ -278,17 +313,27 @@ fn run(args: &Args) -> Fallible<()> {
         }
     }
     let method = format!(
-        "per server: {r} GET / on an idle server, one every {c}x{w}/{r} ms, each from its own \
+        "per server: {k} unrecorded /compute and GET / to warm it up; then {r} /compute?n=1 one \
+         after another (the cost of sending the work elsewhere and back); then {r} GET / on an idle server, one every {c}x{w}/{r} ms, each from its own \
          thread on a new connection; then /compute?n=N with N calibrated to ~{c} ms, and once \
          the server logs `compute start`, the same {r} GET / on the same schedule; remaining \
          = end of the /compute response - send time; a request sent after the compute ended \
-         is not counted (`late`). Rust servers run on a thread of this process, Node's as \
-         child processes; {b} build; one run, on a machine shared with other work (2 CPUs: \
-         the compute takes one of them)",
+         is not counted (`late`; `runs/late` shows both counts). Calibration doubles n until \
+         one compute takes {c}/4 ms, scales, then checks with one full compute and scales \
+         again. Rust servers run on a thread of this process, Node's as child processes; {b} \
+         build; one run; the compute keeps one of this machine's {cpus} CPUs busy, so the \
+         server's thread, the clients and anything else running share {rest}",
         r = args.requests,
         w = WINDOW,
         c = args.compute_ms,
         b = machine.build(),
+        k = WARM_UP,
+        cpus = machine.cpus,
+        rest = match machine.cpus {
+            1 => "no CPU of their own: expect the fixed rows to suffer too".to_string(),
+            2 => "the other one".to_string(),
+            c => format!("the other {}", c - 1),
+        },
     );
     let mut rows = Vec::new();
     let mut goals = Vec::new();
@@ -297,6 +342,8 @@ fn run(args: &Args) -> Fallible<()> {
         let loaded = Summary::of(&m.loaded)
             .ok_or_else(|| format!("{}: every request was sent after the compute ended", m.name))?;
         let remaining = Summary::of(&m.remaining).ok_or("no samples")?;
+        let handoff = Summary::of(&m.handoff).ok_or("no samples")?;
+        rows.push(handoff.row(&format!("{}, /compute?n=1", m.name), "ms"));
         rows.push(idle.row(&format!("{}, / idle", m.name), "ms"));
         let mut row = loaded.row(&format!("{}, / during compute", m.name), "ms");
         row["remaining_median_ms"] = json!(remaining.median);
@@ -334,8 +381,8 @@ fn run(args: &Args) -> Fallible<()> {
     println!("method: {method}");
     println!();
     println!(
-        "{:<40} {:>10} {:>18} {:>13} {:>11}",
-        "server, phase", "median ms", "(min..max)", "remaining ms", "compute ms"
+        "{:<40} {:>10} {:>18} {:>13} {:>11} {:>12}",
+        "server, phase", "median ms", "(min..max)", "remaining ms", "compute ms", "runs/late"
     );
     for row in doc["rows"].as_array().unwrap() {
         let remaining = row["remaining_median_ms"]
@@ -344,8 +391,12 @@ fn run(args: &Args) -> Fallible<()> {
         let compute = row["compute_ms"]
             .as_f64()
             .map_or(String::new(), |c| format!("{c:.0}"));
+        let counted = match (row["runs"].as_u64(), row["late"].as_u64()) {
+            (Some(d), Some(l)) => format!("{d}/{l}"),
+            _ => String::new(),
+        };
         println!(
-            "{:<40} {:>10.2} {:>18} {:>13} {:>11}",
+            "{:<40} {:>10.2} {:>18} {:>13} {:>11} {:>12}",
             row["name"].as_str().unwrap_or(""),
             row["median"].as_f64().unwrap_or(0.0),
             format!(
@@ -354,7 +405,8 @@ fn run(args: &Args) -> Fallible<()> {
                 row["max"].as_f64().unwrap_or(0.0)
             ),
             remaining,
-            compute
+            compute,
+            counted
         );
     }
     println!();

@@ -1,6 +1,7 @@
 //! Chapter 3: the server. `cargo run -p lab-03 --bin server -- --mode blocking`
 //!
-//! Prints `ready addr=… pid=… mode=…` once it accepts connections, then one line per event
+//! Prints `ready addr=… pid=… mode=…` once it accepts connections (its pool, in pool mode,
+//! already started), then one line per event
 //! (`conn=1 accepted`, `conn=1 compute start …`, `conn=1 response 200 sum=…`).
 
 use std::io::Write;
@@ -21,18 +22,21 @@ struct Args {
     /// The address to listen on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:3000")]
     addr: SocketAddr,
-    /// Close a connection that sends nothing (or half a request) for this long.
-    #[arg(long, default_value_t = 10_000)]
+    /// A whole request must arrive within this many ms (an idle connection is closed then).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     read_timeout_ms: u64,
+    /// Connections served at once; more wait until one ends.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    max_connections: u64,
     /// The largest n that /compute accepts.
     #[arg(long, default_value_t = MAX_N)]
     max_n: u64,
     /// pool mode: worker threads.
-    #[arg(long, default_value_t = 2)]
-    pool_workers: usize,
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pool_workers: u64,
     /// pool mode: jobs that may wait in the queue before /compute answers 503.
-    #[arg(long, default_value_t = 16)]
-    pool_queue: usize,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pool_queue: u64,
 }
 
 fn main() {
@@ -49,19 +53,13 @@ fn main() {
     let config = Config {
         mode: args.mode,
         read_timeout: Duration::from_millis(args.read_timeout_ms),
+        max_connections: args.max_connections as usize,
         max_n: args.max_n,
-        pool_workers: args.pool_workers,
-        pool_queue: args.pool_queue,
+        pool_workers: args.pool_workers as usize,
+        pool_queue: args.pool_queue as usize,
         child_exe,
     };
-    let addr = listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    say(format!(
-        "ready addr={addr} pid={} mode={}",
-        std::process::id(),
-        args.mode
-    ));
+    // serve() says `ready addr=… pid=… mode=…` once its pool and runtime exist.
     if let Err(e) = serve(listener, config, Arc::new(say)) {
         eprintln!("server: {e}");
         std::process::exit(1);
