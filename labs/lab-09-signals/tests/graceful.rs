@@ -117,9 +117,15 @@ fn plain_graceful_runs_until_signalled_and_cleans_up_on_sigterm() {
     let mut child = ChildGuard::spawn(&mut demo(GRACEFUL)).unwrap();
     let mut lines = child.stdout_lines();
     let ready = lines.wait_for("ready", DEFAULT_TIMEOUT).unwrap();
-    // Waiting, not running: state S, sitting in read(2) on its signalfd.
-    let state = labkit::proc::stat(child.pid()).unwrap().state;
-    assert_eq!(state, 'S', "{ready}");
+    // Waiting, not running: state S, sitting in read(2) on its signalfd. Right after the
+    // ready line it may still be on its way there (R), so wait for S rather than read once.
+    let pid = child.pid();
+    labkit::eventually(DEFAULT_TIMEOUT, || match labkit::proc::stat(pid) {
+        Ok(stat) if stat.state == 'S' => Ok(()),
+        Ok(stat) => Err(format!("state {} after {ready}", stat.state)),
+        Err(e) => Err(e.to_string()),
+    })
+    .unwrap();
     child.signal(Signal::SIGTERM).unwrap();
     let rest = lines.rest(DEFAULT_TIMEOUT).unwrap();
     let exit = child.wait().unwrap();
