@@ -20,14 +20,14 @@ pub struct Runnable {
 }
 
 impl Runnable {
-    /// The built binary.
-    pub fn binary(&self, root: &Path) -> PathBuf {
+    /// The built binary, under the target directory `target`.
+    pub fn binary(&self, target: &Path) -> PathBuf {
         let profile = if self.command.release() {
             "release"
         } else {
             "debug"
         };
-        root.join("target").join(profile).join(self.command.bin())
+        target.join(profile).join(self.command.bin())
     }
 
     pub fn to_json(&self) -> Value {

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -37,33 +37,59 @@ async fn emit(tx: &mpsc::Sender<Value>, event: Value) -> bool {
     tx.send(event).await.is_ok()
 }
 
-/// Build the demo's binary, streaming cargo's messages as `build` events.
-async fn build(state: &State, demo: &Runnable, tx: &mpsc::Sender<Value>) -> Result<bool, String> {
+/// Build the demo's binary, streaming cargo's messages as `build` events; returns where
+/// cargo put it (cargo says so in its JSON messages, which honours `CARGO_TARGET_DIR` and
+/// `build.target-dir`), or `None` when the page went away.
+async fn build(
+    state: &State,
+    demo: &Runnable,
+    tx: &mpsc::Sender<Value>,
+) -> Result<Option<PathBuf>, String> {
     let root = &state.root;
     let mut cmd = tokio::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
     cmd.current_dir(root)
         .args(["build", "-p", &demo.package, "--bin", demo.command.bin()])
+        .args(["--message-format", "json-render-diagnostics"])
         .args(demo.command.release().then_some("--release"))
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let mut child = cmd.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
     let cargo_pid = child.id().unwrap_or(0);
     state.own_child(cargo_pid, true);
-    let result = build_output(&mut child, tx).await;
+    let result = build_output(&mut child, demo.command.bin(), tx).await;
     state.own_child(cargo_pid, false);
     result
 }
 
 async fn build_output(
     child: &mut tokio::process::Child,
+    bin: &str,
     tx: &mpsc::Sender<Value>,
-) -> Result<bool, String> {
+) -> Result<Option<PathBuf>, String> {
+    // stdout: one JSON message per line; read it beside stderr so neither pipe fills up.
+    let mut messages = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let bin_name = bin.to_string();
+    let executable = tokio::spawn(async move {
+        let mut found = None;
+        while let Ok(Some(line)) = messages.next_line().await {
+            let Ok(message) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if message["reason"] == "compiler-artifact"
+                && message["target"]["name"] == bin_name.as_str()
+                && let Some(path) = message["executable"].as_str()
+            {
+                found = Some(PathBuf::from(path));
+            }
+        }
+        found
+    });
     let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if !emit(tx, json!({ "type": "build", "text": line + "\n" })).await {
-            return Ok(false);
+            return Ok(None);
         }
     }
     let status = child.wait().await.map_err(|e| e.to_string())?;
@@ -73,7 +99,10 @@ async fn build_output(
             labkit::run::outcome(status)
         ));
     }
-    Ok(true)
+    match executable.await {
+        Ok(Some(path)) => Ok(Some(path)),
+        _ => Err(format!("cargo built {bin} but did not say where")),
+    }
 }
 
 /// Read a pipe in chunks and forward them as `stream` events until end of file.
@@ -117,10 +146,14 @@ async fn drive_inner(
     tx: &mpsc::Sender<Value>,
 ) -> Result<(), String> {
     let root = &state.root;
-    if !state.prebuilt && !build(state, demo, tx).await? {
-        return Ok(()); // the page went away during the build
-    }
-    let binary = demo.binary(root);
+    let binary = if state.prebuilt {
+        demo.binary(&target_dir(root))
+    } else {
+        match build(state, demo, tx).await? {
+            Some(path) => path,
+            None => return Ok(()), // the page went away during the build
+        }
+    };
     let c = &demo.command;
     let mut cmd = std::process::Command::new(&binary);
     // argv[0] as the page writes it: `./target/debug/card`, or the absolute path for
@@ -220,6 +253,14 @@ async fn drive_inner(
             Ok(())
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR` (relative to the workspace) or `target/`.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
     }
 }
 
