@@ -63,6 +63,14 @@ pub async fn check(client: &Client, html: &Path, out: &Path) -> Result<Vec<Strin
     if !wait_until(client, &live, DEFAULT_TIMEOUT).await? {
         return Err(format!("{page}: graceful never appeared in the live view"));
     }
+    // Bring the panel into view: the screenshot shows the window, not the whole page.
+    script(
+        client,
+        &format!(
+            "document.querySelector('.runner-panel[data-demo=\"{button}\"]').scrollIntoView({{block: 'center'}}); return true;"
+        ),
+    )
+    .await?;
     let shot = client.screenshot().await.map_err(|e| e.to_string())?;
     let _ = std::fs::write(out.join("runner-live-view.png"), shot);
     let pid = script(
