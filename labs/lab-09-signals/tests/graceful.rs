@@ -217,7 +217,7 @@ fn ctrl_c_comes_from_the_terminal_driver_so_the_sender_pid_is_0() {
         return;
     }
     let mut cmd = demo("script");
-    cmd.args(["-qfec", GRACEFUL, "/dev/null"])
+    cmd.args(["-qfc", GRACEFUL, "/dev/null"])
         .stdin(std::process::Stdio::piped());
     let mut script = ChildGuard::spawn(&mut cmd).unwrap();
     let mut stdin = script.take_stdin().unwrap();
@@ -238,5 +238,9 @@ fn ctrl_c_comes_from_the_terminal_driver_so_the_sender_pid_is_0() {
         rest.iter().any(|l| l.starts_with("exiting with code 0")),
         "{rest:?}"
     );
-    assert!(script.wait().unwrap().success());
+    // Only reap `script` here, do not judge its exit status: `script -e` reports the child's
+    // status, but when the pty's end-of-file reaches it before the child is reaped it can
+    // report a failure for a child that exited 0 (seen in CI). Graceful's own last line,
+    // checked above, is the evidence that it exited 0.
+    script.wait().unwrap();
 }
