@@ -1,0 +1,1 @@
+//! fork drills: owned by the fork helper

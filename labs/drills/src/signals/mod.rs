@@ -1,0 +1,1 @@
+//! signal drills: owned by the signals helper
