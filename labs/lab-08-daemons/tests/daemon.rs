@@ -383,9 +383,14 @@ fn a_daemon_that_cannot_start_tells_the_starter() {
     assert_eq!(start.status.code(), Some(1), "{start:?}");
     assert_eq!(start.stdout, "");
     let pid = number_after(&start.stderr, "daemon pid=");
-    // It exited after reporting; it is our zombie (we are its subreaper): reap it.
+    // It reports first and exits after, so the starter may be done before the daemon is:
+    // wait until it is a zombie (ours: we are its subreaper; the guard reaps it).
     guard.track(pid).unwrap();
-    assert!(guard.alive().is_empty());
+    eventually(DEFAULT_TIMEOUT, || match guard.alive().is_empty() {
+        true => Ok(()),
+        false => Err(format!("daemon {pid} still running after reporting its failure")),
+    })
+    .unwrap();
     assert_eq!(names_in(state), ["labd.log"], "no pid file left behind");
     let status = run(state, &["status"]);
     assert_eq!(status.status.code(), Some(3));
