@@ -41,12 +41,20 @@ pub fn copy_files(from: &Path, to: &Path, files: &[PathBuf]) -> io::Result<()> {
     Ok(())
 }
 
-/// Write `source` with the given exercises cut out into `to/file` (relative).
+/// Write `source` with the given exercises cut out into `to/file` (relative). The stub's
+/// message is the task without its points marker (`(3 points)`), which the `// EXERCISE:`
+/// comment above it still shows.
 pub fn write_cut(root: &Path, to: &Path, file: &Path, exercises: &[&Exercise]) -> io::Result<()> {
     let source = fs::read_to_string(root.join(file))?;
     let cuts: Vec<_> = exercises
         .iter()
-        .map(|e| (e.region.clone(), e.id.clone()))
+        .map(|e| {
+            let mut region = e.region.clone();
+            region.task = crate::exercise_map::split_points(&e.region.task)
+                .1
+                .to_string();
+            (region, e.id.clone())
+        })
         .collect();
     fs::write(to.join(file), regions::cut(&source, &cuts))
 }

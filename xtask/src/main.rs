@@ -9,6 +9,8 @@
 //!   nightly toolchain; skipped without one).
 //! - `book-check [--out DIR]`: the built book opened page by page in headless Chromium.
 //! - `runner [--port P]`: serve the book and run the demos it lists from its pages.
+//! - `drill fork|signals --seed N [--size S] [--answer FILE] [--reveal] [--json]`: a seeded
+//!   drill (Appendix D), checked against the real kernel.
 //!
 //! The project's layout (root, files, labs, snapshot headers, exercise regions) comes from
 //! the book-tests library, which the book's checks use too.
@@ -16,7 +18,9 @@
 mod book_check;
 mod check;
 mod demo_runner;
+mod drill;
 mod edition;
+mod exercise_map;
 mod exercises;
 mod fuzz;
 mod grade;
@@ -50,6 +54,10 @@ enum Task {
         /// Time-out for one lab's test run, in seconds.
         #[arg(long, default_value_t = 300)]
         timeout: u64,
+        /// Write the exercise map it finds (xtask/exercise-map.json) instead of failing
+        /// when the committed one differs.
+        #[arg(long)]
+        write_map: bool,
     },
     /// Run each lab's tests with a time-out and print a score table.
     Grade {
@@ -111,6 +119,27 @@ enum Task {
         #[arg(long, default_value_t = 20_000)]
         runs: u64,
     },
+    /// A seeded drill (Appendix D): print it, reveal what Linux does, or grade an answer.
+    /// Exit code 1: wrong answer; 2: malformed answer; 3: the drill itself failed.
+    Drill {
+        /// The family: fork or signals.
+        family: String,
+        /// The scenario's seed (the same seed gives the same scenario everywhere).
+        #[arg(long)]
+        seed: u64,
+        /// The scenario's size, 1 (smallest) to 4.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=4))]
+        size: u32,
+        /// Grade the answer in this file.
+        #[arg(long, value_name = "FILE")]
+        answer: Option<PathBuf>,
+        /// Run the scenario for real and show what Linux did among the allowed outcomes.
+        #[arg(long)]
+        reveal: bool,
+        /// Print one JSON document (scenario, allowed outcomes, observed outcome, verdict).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -150,13 +179,15 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
-        Task::Check { timeout } => match check::check(&root, Duration::from_secs(timeout)) {
-            Ok(summary) => {
-                println!("{summary}");
-                ExitCode::SUCCESS
+        Task::Check { timeout, write_map } => {
+            match check::check(&root, Duration::from_secs(timeout), write_map) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
             }
-            Err(e) => fail(&e),
-        },
+        }
         Task::Grade { lab, json, timeout } => {
             match grade::grade(&root, lab.as_deref(), Duration::from_secs(timeout)) {
                 Ok(scores) if json => {
@@ -243,6 +274,27 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
+        Task::Drill {
+            family,
+            seed,
+            size,
+            answer,
+            reveal,
+            json,
+        } => {
+            let options = drill::Options {
+                family,
+                seed,
+                size,
+                answer,
+                reveal,
+                json,
+            };
+            let report = drill::drill(&root, &options);
+            print!("{}", report.stdout);
+            eprint!("{}", report.stderr);
+            ExitCode::from(report.code)
+        }
     }
 }
 

@@ -25,21 +25,35 @@ mod tests {
 /// A workspace with one lab, `labs/lab-01-demo` (package `lab-01`), with `lib` as its
 /// library source.
 fn workspace(lib: &str) -> tempfile::TempDir {
+    workspace_of(&[("01", lib)])
+}
+
+/// A workspace with one lab per `(NN, lib)`: `labs/lab-NN-demo`, package `lab-NN`.
+fn workspace_of(labs: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let write = |path: &str, text: &str| {
         let path = dir.path().join(path);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, text).unwrap();
     };
+    let members: Vec<String> = labs
+        .iter()
+        .map(|(n, _)| format!("\"labs/lab-{n}-demo\""))
+        .collect();
     write(
         "Cargo.toml",
-        "[workspace]\nresolver = \"3\"\nmembers = [\"labs/lab-01-demo\"]\n",
+        &format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
+            members.join(", ")
+        ),
     );
-    write(
-        "labs/lab-01-demo/Cargo.toml",
-        "[package]\nname = \"lab-01\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
-    );
-    write("labs/lab-01-demo/src/lib.rs", lib);
+    for (n, lib) in labs {
+        write(
+            &format!("labs/lab-{n}-demo/Cargo.toml"),
+            &format!("[package]\nname = \"lab-{n}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n"),
+        );
+        write(&format!("labs/lab-{n}-demo/src/lib.rs"), lib);
+    }
     write("README.md", "Run `cargo test --workspace`.\n");
     dir
 }
@@ -124,17 +138,88 @@ fn malformed_markers_are_reported_with_file_and_line() {
     );
 }
 
+const MAP: &str = "xtask/exercise-map.json";
+
+/// LAB_LIB with 3 points on its exercise and a test that does not depend on it.
+fn lab_with_points() -> String {
+    LAB_LIB
+        .replace("// EXERCISE: return", "// EXERCISE: (3 points) return")
+        .replace(
+            "    #[test]\n    fn doubles",
+            "    #[test]\n    fn adds() {\n        assert_eq!(1 + 1, 2);\n    }\n\n    #[test]\n    fn doubles",
+        )
+}
+
 #[test]
-fn check_passes_when_every_region_is_tested_and_names_one_that_is_not() {
-    let ws = workspace(LAB_LIB);
-    let run = xtask(ws.path(), &["check"]);
+fn check_writes_the_exercise_map_and_fails_on_a_stale_one() {
+    let lib = lab_with_points();
+    let ws = workspace(&lib);
+    let run = xtask(ws.path(), &["check", "--write-map"]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     assert!(
-        text(&run.stdout).contains("1 exercise region(s) in 1 lab(s)"),
+        text(&run.stdout).contains("1 exercise region(s) in 1 lab(s)")
+            && text(&run.stdout).contains(&format!("wrote {MAP}")),
         "{}",
         text(&run.stdout)
     );
+    let written = fs::read_to_string(ws.path().join(MAP)).unwrap();
+    let map: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(
+        map,
+        serde_json::json!({"exercises": [{
+            "id": "01.1",
+            "lab": "lab-01",
+            "file": "labs/lab-01-demo/src/lib.rs",
+            "line": begin_line(&lib, 0),
+            "task": "return twice `x`.",
+            "points": 3,
+            "tests": ["src/lib.rs::tests::doubles"],
+        }]})
+    );
 
+    // The map matches: the check passes and leaves it as it was.
+    let run = xtask(ws.path(), &["check"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stdout).contains(&format!("{MAP} is up to date")),
+        "{}",
+        text(&run.stdout)
+    );
+    assert_eq!(fs::read_to_string(ws.path().join(MAP)).unwrap(), written);
+
+    // The student edition carries the map, and its stub does not repeat the points.
+    let out = ws.path().join("edition");
+    let run = xtask(ws.path(), &["exercises", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(fs::read_to_string(out.join(MAP)).unwrap(), written);
+    let stub = fs::read_to_string(out.join("labs/lab-01-demo/src/lib.rs")).unwrap();
+    assert!(
+        stub.contains(
+            "    // EXERCISE: (3 points) return twice `x`.\n    todo!(\"exercise 01.1: return twice `x`.\")\n"
+        ),
+        "{stub}"
+    );
+    fs::remove_dir_all(&out).unwrap();
+
+    // A new test of the exercise makes the committed map stale: the check names the change.
+    let more = lib.replace(
+        "        assert_eq!(super::double(21), 42);\n    }\n",
+        "        assert_eq!(super::double(21), 42);\n    }\n\n    #[test]\n    fn doubles_one() {\n        assert_eq!(super::double(1), 2);\n    }\n",
+    );
+    fs::write(ws.path().join("labs/lab-01-demo/src/lib.rs"), &more).unwrap();
+    let run = xtask(ws.path(), &["check"]);
+    assert!(!run.status.success());
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains(&format!("{MAP} is out of date"))
+            && stderr.contains("exercise 01.1: now also fails src/lib.rs::tests::doubles_one"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(ws.path().join(MAP)).unwrap(), written);
+}
+
+#[test]
+fn check_names_a_region_no_test_notices() {
     // A second exercise that no test calls: the check must fail and say where it is.
     let untested = format!(
         "{LAB_LIB}\npub fn triple(x: u32) -> u32 {{\n    // EXERCISE: return three times `x`.\n    // BEGIN SOLUTION\n    x * 3\n    // END SOLUTION\n}}\n"
@@ -150,29 +235,115 @@ fn check_passes_when_every_region_is_tested_and_names_one_that_is_not() {
     );
 }
 
+/// A map entry as `check` writes it.
+fn map_entry(id: &str, points: u32, tests: &[&str]) -> serde_json::Value {
+    let n = &id[..2];
+    serde_json::json!({
+        "id": id, "lab": format!("lab-{n}"), "file": format!("labs/lab-{n}-demo/src/lib.rs"),
+        "line": 4, "task": "a task", "points": points, "tests": tests,
+    })
+}
+
 #[test]
-fn grade_scores_a_deadlocked_lab_zero_instead_of_hanging() {
-    // This "solution" deadlocks: it waits for a message nobody sends.
-    let deadlock = LAB_LIB.replace(
+fn grade_reports_each_exercise_with_its_points() {
+    // Lab 01: 01.1 (2 points) solved, 01.2 (1 point) answered wrongly. Lab 02 does not
+    // compile. Lab 03's answer deadlocks: it waits for a message nobody sends.
+    let lab_01 = format!(
+        "{LAB_LIB}\npub fn triple(x: u32) -> u32 {{\n    x * 2\n}}\n\n\
+         #[test]\nfn triples() {{\n    assert_eq!(triple(2), 6);\n}}\n\n\
+         #[test]\nfn triples_zero() {{\n    assert_eq!(triple(0), 0);\n}}\n"
+    );
+    let lab_02 = LAB_LIB.replace("    x.wrapping_mul(2)\n", "    x + \"2\"\n");
+    let lab_03 = LAB_LIB.replace(
         "    x.wrapping_mul(2)\n",
         "    let (_tx, rx) = std::sync::mpsc::channel::<u32>();\n    rx.recv().unwrap() + x\n",
     );
-    let ws = workspace(&deadlock);
-    let run = xtask(ws.path(), &["grade", "--timeout", "3", "--json"]);
+    let ws = workspace_of(&[("01", &lab_01), ("02", &lab_02), ("03", &lab_03)]);
+    let map = serde_json::json!({"exercises": [
+        map_entry("01.1", 2, &["src/lib.rs::tests::doubles"]),
+        map_entry("01.2", 1, &["src/lib.rs::triples", "src/lib.rs::triples_zero"]),
+        map_entry("02.1", 1, &["src/lib.rs::tests::doubles"]),
+        map_entry("03.1", 4, &["src/lib.rs::tests::doubles"]),
+    ]});
+    fs::create_dir_all(ws.path().join("xtask")).unwrap();
+    fs::write(ws.path().join(MAP), map.to_string()).unwrap();
+
+    let run = xtask(ws.path(), &["grade", "--timeout", "8", "--json"]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     let report: serde_json::Value = serde_json::from_str(&text(&run.stdout)).unwrap();
+    let exercise = |lab: usize, k: usize| {
+        let e = &report["labs"][lab]["exercises"][k];
+        (
+            e["id"].as_str().unwrap().to_string(),
+            e["status"].as_str().unwrap().to_string(),
+            e["points_solved"].as_u64().unwrap(),
+            e["points"].as_u64().unwrap(),
+            e["failing"].clone(),
+        )
+    };
+    let none = serde_json::json!([]);
     assert_eq!(
-        report["labs"][0]["status"], "timed out after 3s",
-        "{report}"
+        exercise(0, 0),
+        ("01.1".into(), "solved".into(), 2, 2, none.clone())
     );
-    assert_eq!(report["labs"][0]["score"], 0.0);
+    assert_eq!(
+        exercise(0, 1),
+        (
+            "01.2".into(),
+            "not solved".into(),
+            0,
+            1,
+            serde_json::json!(["src/lib.rs::triples"])
+        )
+    );
+    assert_eq!(
+        exercise(1, 0),
+        ("02.1".into(), "does not compile".into(), 0, 1, none.clone())
+    );
+    assert_eq!(
+        exercise(2, 0),
+        ("03.1".into(), "timed out".into(), 0, 4, none)
+    );
+    let lab = |i: usize, key: &str| report["labs"][i][key].clone();
+    assert_eq!(lab(0, "status"), "1 failing", "{report}");
+    assert_eq!(lab(1, "status"), "does not compile", "{report}");
+    assert_eq!(lab(2, "status"), "timed out after 8s", "{report}");
+    let scores: Vec<f64> = (0..3).map(|i| lab(i, "score").as_f64().unwrap()).collect();
+    assert_eq!(scores, [200.0 / 3.0, 0.0, 0.0]);
+    assert_eq!(report["total"]["points_solved"], 2);
+    assert_eq!(report["total"]["points_possible"], 8);
+    assert_eq!(report["total"]["score"], 25.0);
+}
 
-    // With the real solution: full marks.
-    let ws = workspace(LAB_LIB);
+#[test]
+fn grade_gives_the_reference_full_marks_and_the_student_edition_none() {
+    let ws = workspace(&lab_with_points());
+    fs::create_dir_all(ws.path().join("xtask")).unwrap();
+    let map =
+        serde_json::json!({"exercises": [map_entry("01.1", 3, &["src/lib.rs::tests::doubles"])]});
+    fs::write(ws.path().join(MAP), map.to_string()).unwrap();
     let run = xtask(ws.path(), &["grade"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
     let table = text(&run.stdout);
     assert!(
-        table.contains("lab-01        1       1       0    100%  ok"),
+        table.contains(
+            "lab-01       3/3   100%      2/2  ok\n  01.1       3/3                  solved\n"
+        ),
+        "{table}"
+    );
+
+    let out = ws.path().join("edition");
+    let run = xtask(ws.path(), &["exercises", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let run = xtask(&out, &["grade"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let table = text(&run.stdout);
+    assert!(
+        table.contains("lab-01       0/3     0%      1/2  1 failing\n  01.1       0/3                  not solved: src/lib.rs::tests::doubles\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("total        0/3     0%      1/2\n"),
         "{table}"
     );
 }
@@ -319,9 +490,17 @@ fn grade_counts_a_skipped_comparison_as_failing() {
     let ws = workspace(&lib);
     let run = xtask(ws.path(), &["grade", "--json"]);
     assert!(run.status.success(), "{}", text(&run.stderr));
+    // Without an exercise map the lab is scored by its tests, and the grader says so.
+    assert!(
+        text(&run.stderr).contains("no exercise map"),
+        "{}",
+        text(&run.stderr)
+    );
     let report: serde_json::Value = serde_json::from_str(&text(&run.stdout)).unwrap();
     assert_eq!(report["labs"][0]["status"], "1 failing", "{report}");
     assert_eq!(report["labs"][0]["passed"], 1, "{report}");
+    assert_eq!(report["labs"][0]["graded_by"], "tests", "{report}");
+    assert_eq!(report["labs"][0]["score"], 50.0, "{report}");
 }
 
 #[test]

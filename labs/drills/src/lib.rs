@@ -6,6 +6,7 @@
 //! real (inside the `drill-exec` binary, under a subreaper) and reports what happened, and the
 //! answer format students write.
 
+pub mod check;
 pub mod fork;
 pub mod rng;
 pub mod signals;
@@ -37,6 +38,12 @@ pub trait Drill {
     /// Runs the scenario for real. Called only inside the `drill-exec` binary, which is a
     /// single-threaded process and may fork.
     fn execute(scenario: &Self::Scenario) -> Result<Self::Outcome, String>;
+
+    /// Like [`execute`](Drill::execute), and also the pids of every process the run created,
+    /// so a test can check that none is left. The default reports no pid.
+    fn execute_traced(scenario: &Self::Scenario) -> Result<(Self::Outcome, Vec<i32>), String> {
+        Self::execute(scenario).map(|outcome| (outcome, Vec::new()))
+    }
 
     /// Reads a student's answer (the format `render` describes).
     fn parse_answer(text: &str) -> Result<Self::Outcome, String>;

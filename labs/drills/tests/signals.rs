@@ -1,0 +1,598 @@
+//! The signals drills: the generator is fixed per seed, the model agrees with the real kernel
+//! on a few hundred seeds and on one hand-made scenario per kernel fact (drill-exec runs them;
+//! the test harness never forks), answers are graded with a diff, malformed answers get a
+//! clear error with the line number, and nothing is left running.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::Stdio;
+
+use drills::Drill;
+use drills::check::{reveal_text, verdict, verdict_text};
+use drills::signals::{Action, Outcome, Scenario, Sig, Signals, Step, Who};
+use labkit::Redactor;
+
+/// What drill-exec printed for one run.
+struct Run {
+    outcome: Outcome,
+    pids: Vec<u32>,
+}
+
+fn parse_run(what: &str, run: labkit::run::Finished) -> Run {
+    assert!(run.status.success(), "{what}: {}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["family"], "signals");
+    Run {
+        outcome: serde_json::from_value(report["outcome"].clone()).unwrap(),
+        pids: serde_json::from_value(report["pids"].clone()).unwrap(),
+    }
+}
+
+fn drill_exec(seed: u64, size: u32) -> Run {
+    let mut cmd = labkit::demo(env!("CARGO_BIN_EXE_drill-exec"));
+    cmd.args([
+        "signals",
+        "--seed",
+        &seed.to_string(),
+        "--size",
+        &size.to_string(),
+    ]);
+    let run = labkit::run(&mut cmd).expect("drill-exec runs to the end");
+    parse_run(&format!("seed {seed} size {size}"), run)
+}
+
+/// Runs a hand-made scenario for real (`drill-exec signals-scenario`, JSON on stdin).
+fn drill_exec_scenario(scenario: &Scenario) -> Run {
+    let mut cmd = labkit::demo(env!("CARGO_BIN_EXE_drill-exec"));
+    cmd.args([drills::signals::SCENARIO_ARG, "--seed", "0"]);
+    cmd.stdin(Stdio::piped());
+    let mut child = labkit::ChildGuard::spawn(&mut cmd).expect("drill-exec starts");
+    let mut stdin = child.take_stdin().expect("stdin is piped");
+    stdin
+        .write_all(serde_json::to_string(scenario).unwrap().as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child
+        .stdout_lines()
+        .rest(labkit::DEFAULT_TIMEOUT)
+        .expect("drill-exec answers")
+        .join("\n");
+    let status = child.wait().expect("drill-exec ends");
+    assert!(status.success(), "{scenario:?}: {status:?}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    Run {
+        outcome: serde_json::from_value(report["outcome"].clone()).unwrap(),
+        pids: serde_json::from_value(report["pids"].clone()).unwrap(),
+    }
+}
+
+/// Every pid a run created must be gone (killed or exited, and reaped).
+fn assert_gone(what: &str, pids: &[u32]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for &pid in pids {
+        match labkit::proc::stat(pid) {
+            Err(e) => assert!(labkit::proc::is_gone(&e), "{e}"),
+            Ok(_) => problems.push(format!("{what}: pid {pid} is still there")),
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_same_seed_gives_the_same_scenario() {
+    for size in 1..=4 {
+        let _g = Redactor::plain_settings().bind_to_scope();
+        let scenario = Signals::generate(7, size);
+        assert_eq!(scenario, Signals::generate(7, size));
+        insta::assert_snapshot!(
+            format!("signals_seed7_size{size}"),
+            Signals::render(&scenario)
+        );
+    }
+    assert_ne!(Signals::generate(7, 2), Signals::generate(8, 2));
+    assert_eq!(Signals::generate(3, 9).size, 4);
+    assert_eq!(Signals::generate(3, 0).size, 1);
+    // The scenario survives its JSON form (drill-exec and --json use it).
+    let s = Signals::generate(5, 4);
+    let back: Scenario = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(back, s);
+}
+
+#[test]
+fn the_model_of_seed_7_lists_every_outcome() {
+    let _g = Redactor::plain_settings().bind_to_scope();
+    for size in [2, 4] {
+        let allowed = Signals::allowed(&Signals::generate(7, size));
+        let text: Vec<String> = allowed
+            .iter()
+            .enumerate()
+            .map(|(i, o)| format!("outcome {}:\n{}", i + 1, Signals::format_answer(o)))
+            .collect();
+        insta::assert_snapshot!(format!("signals_seed7_size{size}_allowed"), text.join("\n"));
+    }
+}
+
+/// The reveal of seed 7 (the book's example), from a real run.
+#[test]
+fn the_reveal_of_seed_7_names_the_run_among_the_allowed_outcomes() {
+    let scenario = Signals::generate(7, 2);
+    let allowed = Signals::allowed(&scenario);
+    let run = drill_exec(7, 2);
+    let reveal = reveal_text::<Signals>(&allowed, &run.outcome).unwrap_or_else(|e| panic!("{e}"));
+    let redactor = Redactor::new().pattern(r"produced outcome \d+ of", "produced outcome [K] of");
+    let _g = Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!("signals_seed7_reveal", redactor.apply(&reveal));
+    let problems = assert_gone("seed 7", &run.pids);
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// The book's second example: seed 30 at size 3, where Linux may choose between two orders.
+#[test]
+fn seed_30_at_size_3_allows_two_orders_and_the_reveal_says_so() {
+    let scenario = Signals::generate(30, 3);
+    let allowed = Signals::allowed(&scenario);
+    assert_eq!(allowed.len(), 2);
+    let run = drill_exec(30, 3);
+    let reveal = reveal_text::<Signals>(&allowed, &run.outcome).unwrap_or_else(|e| panic!("{e}"));
+    let redactor = Redactor::new().pattern(r"produced outcome \d+ of", "produced outcome [K] of");
+    let _g = Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!("signals_seed30_size3", Signals::render(&scenario));
+    insta::assert_snapshot!("signals_seed30_size3_reveal", redactor.apply(&reveal));
+}
+
+fn checked_seeds() -> Vec<(u64, u32)> {
+    (1..=4)
+        .flat_map(|size| (0..75u64).map(move |seed| (seed * 7919 + 3, size)))
+        .collect()
+}
+
+#[test]
+fn the_executor_agrees_with_the_model_and_leaves_nothing_running() {
+    // 300 scenarios, 75 per size, run by 3 threads (each drill-exec run forks on its own).
+    let jobs = checked_seeds();
+    let results: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .chunks(100)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut problems = Vec::new();
+                    for &(seed, size) in chunk {
+                        let scenario = Signals::generate(seed, size);
+                        let allowed = Signals::allowed(&scenario);
+                        let run = drill_exec(seed, size);
+                        if let Err(e) = reveal_text::<Signals>(&allowed, &run.outcome) {
+                            problems.push(format!("seed {seed} size {size}:\n{e}"));
+                        }
+                        let processes = if scenario.has_child() { 2 } else { 1 };
+                        let forked = run.outcome.status.iter().all(|l| !l.contains("never"));
+                        assert_eq!(run.pids.len(), if forked { processes } else { 1 });
+                        let what = format!("seed {seed} size {size}");
+                        problems.extend(assert_gone(&what, &run.pids));
+                    }
+                    problems
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let problems: Vec<String> = results.into_iter().flatten().collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The property test means something only if its scenarios use every feature.
+#[test]
+fn the_checked_seeds_cover_every_feature() {
+    let mut seen = BTreeMap::<&str, usize>::new();
+    for (seed, size) in checked_seeds() {
+        let scenario = Signals::generate(seed, size);
+        for step in &scenario.steps {
+            let kind = match step.action {
+                Action::Handle { .. } => "handle",
+                Action::Ignore { .. } => "ignore",
+                Action::Default { .. } => "default",
+                Action::Block { .. } => "block",
+                Action::Unblock { .. } => "unblock",
+                Action::UnblockAll => "unblock all",
+                Action::Raise { .. } => "raise",
+                Action::Kill { target: Who::C, .. } => "kill C",
+                Action::Kill { target: Who::P, .. } => "kill P",
+                Action::Print { .. } => "print",
+                Action::Exec => "exec",
+                Action::Fork => "fork",
+                Action::Exit { .. } => "exit",
+            };
+            *seen.entry(kind).or_default() += 1;
+        }
+        let allowed = Signals::allowed(&scenario);
+        if allowed.len() > 1 {
+            *seen.entry("several outcomes").or_default() += 1;
+        }
+        let mut features = Vec::new();
+        for o in &allowed {
+            for line in &o.lines {
+                if line.starts_with("P handled") {
+                    features.push("P's handler ran");
+                }
+                if line.starts_with("C handled") {
+                    features.push("C's handler ran");
+                }
+            }
+            for line in &o.status {
+                if line.starts_with("P killed") {
+                    features.push("P killed");
+                }
+                if line.starts_with("C killed") {
+                    features.push("C killed");
+                }
+            }
+        }
+        features.dedup();
+        for f in features {
+            *seen.entry(f).or_default() += 1;
+        }
+    }
+    for feature in [
+        "handle",
+        "ignore",
+        "default",
+        "block",
+        "unblock",
+        "unblock all",
+        "raise",
+        "kill C",
+        "kill P",
+        "print",
+        "exec",
+        "fork",
+        "several outcomes",
+        "P's handler ran",
+        "C's handler ran",
+        "P killed",
+        "C killed",
+    ] {
+        assert!(seen.contains_key(feature), "no {feature} in {seen:?}");
+    }
+}
+
+#[test]
+fn the_model_stays_small() {
+    for size in 1..=4 {
+        for seed in 0..300 {
+            let allowed = Signals::allowed(&Signals::generate(seed, size));
+            assert!(
+                (1..=24).contains(&allowed.len()),
+                "seed {seed} size {size}: {} outcomes",
+                allowed.len()
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// One hand-made scenario per kernel fact: the model's answer, and the real kernel's.
+
+fn p(action: Action) -> Step {
+    Step {
+        who: Who::P,
+        action,
+    }
+}
+fn c(action: Action) -> Step {
+    Step {
+        who: Who::C,
+        action,
+    }
+}
+fn handle(signal: Sig) -> Action {
+    Action::Handle { signal }
+}
+fn block(signal: Sig) -> Action {
+    Action::Block { signal }
+}
+fn unblock(signal: Sig) -> Action {
+    Action::Unblock { signal }
+}
+fn raise(signal: Sig) -> Action {
+    Action::Raise { signal }
+}
+fn print(text: &str) -> Action {
+    Action::Print { text: text.into() }
+}
+fn exit(code: u8) -> Action {
+    Action::Exit { code }
+}
+
+/// The allowed outcomes of a hand-made scenario, in the answer format, after checking that
+/// the real kernel produces one of them and leaves nothing behind.
+fn facts(steps: Vec<Step>) -> Vec<String> {
+    let size = if steps.iter().any(|s| s.who == Who::C) {
+        4
+    } else {
+        3
+    };
+    let scenario = Scenario {
+        seed: 0,
+        size,
+        steps,
+    };
+    let allowed = Signals::allowed(&scenario);
+    let run = drill_exec_scenario(&scenario);
+    if let Err(e) = reveal_text::<Signals>(&allowed, &run.outcome) {
+        panic!("{e}");
+    }
+    let problems = assert_gone("hand-made scenario", &run.pids);
+    assert!(problems.is_empty(), "{problems:?}");
+    allowed.iter().map(Signals::format_answer).collect()
+}
+
+#[test]
+fn a_signal_sent_to_yourself_is_handled_before_kill_returns() {
+    use Sig::Usr1;
+    let allowed = facts(vec![
+        p(handle(Usr1)),
+        p(raise(Usr1)),
+        p(print("after")),
+        p(exit(0)),
+    ]);
+    assert_eq!(
+        allowed,
+        ["lines:\nP handled SIGUSR1\nP: after\nstatus:\nP exited with code 0 $?=0\n"]
+    );
+}
+
+#[test]
+fn a_standard_signal_sent_twice_while_blocked_is_delivered_once() {
+    use Sig::Usr1;
+    let allowed = facts(vec![
+        p(handle(Usr1)),
+        p(block(Usr1)),
+        p(raise(Usr1)),
+        p(raise(Usr1)),
+        p(print("blocked")),
+        p(unblock(Usr1)),
+        p(exit(3)),
+    ]);
+    assert_eq!(
+        allowed,
+        ["lines:\nP: blocked\nP handled SIGUSR1\nstatus:\nP exited with code 3 $?=3\n"]
+    );
+}
+
+#[test]
+fn unblocking_two_pending_signals_delivers_both_in_either_order() {
+    use Sig::{Term, Usr1};
+    let steps = vec![
+        p(handle(Usr1)),
+        p(handle(Term)),
+        p(block(Usr1)),
+        p(block(Term)),
+        p(raise(Term)),
+        p(raise(Usr1)),
+        p(Action::UnblockAll),
+        p(print("after")),
+        p(exit(0)),
+    ];
+    let allowed = facts(steps.clone());
+    assert_eq!(
+        allowed,
+        [
+            "lines:\nP handled SIGTERM\nP handled SIGUSR1\nP: after\nstatus:\nP exited with code 0 $?=0\n",
+            "lines:\nP handled SIGUSR1\nP handled SIGTERM\nP: after\nstatus:\nP exited with code 0 $?=0\n",
+        ]
+    );
+    // What Linux does: it takes the lowest-numbered signal first (SIGUSR1, 10) and builds
+    // its handler frame, then, since that handler blocks nothing else, builds SIGTERM's (15)
+    // on top before either has run. The last frame built runs first.
+    let run = drill_exec_scenario(&Scenario {
+        seed: 0,
+        size: 3,
+        steps,
+    });
+    assert_eq!(
+        run.outcome.lines[..2],
+        ["P handled SIGTERM", "P handled SIGUSR1"]
+    );
+}
+
+#[test]
+fn a_pending_signal_whose_disposition_becomes_ignore_is_discarded() {
+    use Sig::Term;
+    let allowed = facts(vec![
+        p(block(Term)),
+        p(raise(Term)),
+        p(Action::Ignore { signal: Term }),
+        p(Action::Default { signal: Term }),
+        p(unblock(Term)),
+        p(print("still here")),
+        p(exit(2)),
+    ]);
+    assert_eq!(
+        allowed,
+        ["lines:\nP: still here\nstatus:\nP exited with code 2 $?=2\n"]
+    );
+}
+
+#[test]
+fn a_signal_sent_while_blocked_and_ignored_may_be_kept_and_linux_keeps_it() {
+    use Sig::Usr2;
+    let steps = vec![
+        p(block(Usr2)),
+        p(Action::Ignore { signal: Usr2 }),
+        p(raise(Usr2)),
+        p(handle(Usr2)),
+        p(unblock(Usr2)),
+        p(exit(0)),
+    ];
+    let allowed = facts(steps.clone());
+    assert_eq!(
+        allowed,
+        [
+            "lines:\nstatus:\nP exited with code 0 $?=0\n",
+            "lines:\nP handled SIGUSR2\nstatus:\nP exited with code 0 $?=0\n",
+        ]
+    );
+    // POSIX allows both; Linux keeps it pending (kernel/signal.c, sig_ignored()).
+    let run = drill_exec_scenario(&Scenario {
+        seed: 0,
+        size: 3,
+        steps,
+    });
+    assert_eq!(run.outcome.lines, ["P handled SIGUSR2"]);
+}
+
+#[test]
+fn exec_resets_handlers_and_keeps_ignores_mask_and_pending_signals() {
+    use Sig::{Term, Usr1, Usr2};
+    let allowed = facts(vec![
+        p(handle(Usr1)),
+        p(Action::Ignore { signal: Usr2 }),
+        p(handle(Term)),
+        p(block(Term)),
+        p(raise(Term)),
+        p(Action::Exec),
+        p(raise(Usr2)),
+        p(print("after exec")),
+        p(unblock(Term)),
+        p(raise(Usr1)),
+        p(exit(0)),
+    ]);
+    assert_eq!(
+        allowed,
+        ["lines:\nP: after exec\nstatus:\nP killed by SIGTERM $?=143\n"]
+    );
+    let allowed = facts(vec![
+        p(handle(Usr1)),
+        p(Action::Exec),
+        p(raise(Usr1)),
+        p(exit(0)),
+    ]);
+    assert_eq!(allowed, ["lines:\nstatus:\nP killed by SIGUSR1 $?=138\n"]);
+}
+
+#[test]
+fn a_child_inherits_handlers_and_mask_but_not_pending_signals() {
+    use Sig::{Hup, Usr1};
+    let allowed = facts(vec![
+        p(handle(Usr1)),
+        p(block(Usr1)),
+        p(raise(Usr1)),
+        p(Action::Fork),
+        c(unblock(Usr1)),
+        c(print("unblocked")),
+        c(Action::Kill {
+            target: Who::P,
+            signal: Hup,
+        }),
+        c(exit(1)),
+        p(unblock(Usr1)),
+        p(exit(0)),
+    ]);
+    assert_eq!(
+        allowed,
+        ["lines:\nC: unblocked\nstatus:\nP killed by SIGHUP $?=129\nC exited with code 1 $?=1\n"]
+    );
+}
+
+#[test]
+fn a_signal_to_the_other_process_arrives_before_its_next_step_and_a_zombie_ignores_kill() {
+    use Sig::{Int, Term};
+    let allowed = facts(vec![
+        p(Action::Fork),
+        c(handle(Int)),
+        p(Action::Kill {
+            target: Who::C,
+            signal: Int,
+        }),
+        c(print("next")),
+        c(exit(2)),
+        p(Action::Kill {
+            target: Who::C,
+            signal: Term,
+        }),
+        p(raise(Int)),
+        p(exit(0)),
+    ]);
+    assert_eq!(
+        allowed,
+        [
+            "lines:\nC handled SIGINT\nC: next\nstatus:\nP killed by SIGINT $?=130\nC exited with code 2 $?=2\n"
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Answers.
+
+#[test]
+fn a_right_answer_is_accepted_and_a_wrong_one_gets_a_diff() {
+    let allowed = Signals::allowed(&Signals::generate(7, 2));
+    for (k, outcome) in allowed.iter().enumerate() {
+        let answer = Signals::parse_answer(&Signals::format_answer(outcome)).unwrap();
+        let v = verdict::<Signals>(&allowed, &answer);
+        assert!(v.correct);
+        assert_eq!(v.closest, k);
+    }
+    // A student who thinks a handler runs some time later, not before kill() returns.
+    let wrong = Signals::parse_answer(
+        "lines:\nP: after handle SIGHUP\nP: after raise SIGHUP\nP handled SIGHUP\nP handled SIGUSR1\nstatus:\nP exited with code 42 $?=42\n",
+    )
+    .unwrap();
+    let v = verdict::<Signals>(&allowed, &wrong);
+    assert!(!v.correct);
+    let _g = Redactor::plain_settings().bind_to_scope();
+    insta::assert_snapshot!(
+        "signals_seed7_wrong_answer",
+        verdict_text(&v, allowed.len())
+    );
+}
+
+#[test]
+fn answers_are_parsed_strictly_with_the_line_number() {
+    let ok = "# my answer\n  lines:\nP handled   SIGUSR1\n\nC:  after exec \nstatus:\nC killed by SIGTERM $?=143\nP exited with code 3   $?=3\n";
+    let parsed = Signals::parse_answer(ok).unwrap();
+    assert_eq!(
+        Signals::format_answer(&parsed),
+        "lines:\nP handled SIGUSR1\nC: after exec\nstatus:\nP exited with code 3 $?=3\nC killed by SIGTERM $?=143\n"
+    );
+    // A wrong $? is a wrong answer, not a malformed one.
+    assert!(Signals::parse_answer("lines:\nstatus:\nP killed by SIGTERM $?=15\n").is_ok());
+    let cases = [
+        ("", "the answer is empty: it starts with `lines:`"),
+        ("P: hi\n", "line 1: expected `lines:` first, found `P: hi`"),
+        (
+            "lines:\nP: hi\n",
+            "line 2: no `status:` section after the lines",
+        ),
+        (
+            "lines:\nstatus:\n",
+            "line 2: the `status:` section has no line",
+        ),
+        (
+            "lines:\nP handled SIGFOO\nstatus:\nP exited with code 0 $?=0\n",
+            "line 2: expected `P handled SIGNAME` or `P: TEXT` (P or C; SIGNAME one of SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGTERM), found `P handled SIGFOO`",
+        ),
+        (
+            "lines:\nstatus:\nP died $?=1\n",
+            "line 3: expected `P exited with code N $?=N`, `P killed by SIGNAME $?=N` or `C was never forked`, found `P died $?=1`",
+        ),
+        (
+            "lines:\nstatus:\nP exited with code 256 $?=0\n",
+            "line 3: expected `P exited with code N $?=N`, `P killed by SIGNAME $?=N` or `C was never forked`, found `P exited with code 256 $?=0`",
+        ),
+        (
+            "lines:\nstatus:\nP exited with code 0 $?=0\n\nP exited with code 1 $?=1\n",
+            "line 5: a second status line for P",
+        ),
+        (
+            "lines:\nstatus:\nP exited with code 0 $?=0\nlines:\n",
+            "line 4: `lines:` out of place: the answer is `lines:`, its lines, then `status:`, its lines",
+        ),
+    ];
+    for (text, error) in cases {
+        assert_eq!(
+            Signals::parse_answer(text),
+            Err(error.to_string()),
+            "{text:?}"
+        );
+    }
+}
