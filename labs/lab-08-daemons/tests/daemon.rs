@@ -388,7 +388,9 @@ fn a_daemon_that_cannot_start_tells_the_starter() {
     guard.track(pid).unwrap();
     eventually(DEFAULT_TIMEOUT, || match guard.alive().is_empty() {
         true => Ok(()),
-        false => Err(format!("daemon {pid} still running after reporting its failure")),
+        false => Err(format!(
+            "daemon {pid} still running after reporting its failure"
+        )),
     })
     .unwrap();
     assert_eq!(names_in(state), ["labd.log"], "no pid file left behind");
