@@ -8,7 +8,11 @@
 //! - `--answer FILE`: grades a student's answer against every allowed outcome, with a diff
 //!   against the closest one when it is wrong; it runs the scenario too, to check the model.
 //! - `--json`: one JSON document (scenario, allowed outcomes, observed outcome, verdict) for
-//!   grading scripts; it always runs the scenario.
+//!   grading scripts; it always runs the scenario, except for a malformed answer: then the
+//!   document has the scenario, the allowed outcomes and the error, and nothing is run.
+//!
+//! An answer file must be a regular file of at most 64 KiB in UTF-8; anything else is
+//! malformed.
 //!
 //! Exit codes: 0 shown, revealed or correct; 1 a wrong answer; 2 a malformed answer file or
 //! an unknown family; 3 the drill itself failed (build, run, or a run the model does not
@@ -120,6 +124,44 @@ fn observe<D: Drill>(root: &Path, seed: u64, size: u32) -> Result<D::Outcome, St
         .map_err(|e| format!("drill-exec's outcome does not parse: {e}"))
 }
 
+/// The largest answer file read: a real answer is a few hundred bytes.
+pub const MAX_ANSWER_BYTES: u64 = 64 * 1024;
+
+/// Reads an answer file: a regular file of at most [`MAX_ANSWER_BYTES`], in UTF-8. The file is
+/// opened with `O_NONBLOCK`, so that opening a FIFO nobody writes to returns at once instead
+/// of blocking, and is then checked to be a regular file (on the open fd, so the check and the
+/// read are about the same file); on a regular file `O_NONBLOCK` changes nothing.
+fn read_answer(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let shown = path.display();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{shown}: not a regular file (an answer is a text file of at most {} KiB)",
+            MAX_ANSWER_BYTES / 1024
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_ANSWER_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_ANSWER_BYTES {
+        return Err(format!(
+            "{shown}: larger than {} KiB: an answer is a few lines of text",
+            MAX_ANSWER_BYTES / 1024
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{shown}: not UTF-8 text"))
+}
+
 fn run_family<D: Drill>(root: &Path, options: &Options) -> Report {
     let Options {
         seed, size, json, ..
@@ -130,19 +172,19 @@ fn run_family<D: Drill>(root: &Path, options: &Options) -> Report {
     let answer = match &options.answer {
         None => None,
         Some(path) => {
-            let parsed = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))
-                .and_then(|text| {
-                    D::parse_answer(&text).map_err(|e| format!("{}: {e}", path.display()))
-                });
+            let parsed = read_answer(path).and_then(|text| {
+                D::parse_answer(&scenario, &text).map_err(|e| format!("{}: {e}", path.display()))
+            });
             match parsed {
                 Ok(answer) => Some(answer),
                 Err(e) if json => {
                     let mut report = Report::failed(MALFORMED, e.clone());
                     report.stdout = format!(
-                        "{}\n",
+                        "{:#}\n",
                         json!({
                             "family": D::NAME, "seed": seed, "size": size,
+                            "scenario": scenario,
+                            "allowed": D::allowed(&scenario),
                             "verdict": { "correct": false, "malformed": e },
                         })
                     );

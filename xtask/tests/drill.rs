@@ -146,6 +146,47 @@ fn answers_are_graded_with_exit_codes_a_script_can_use() {
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 
+    // A typo is malformed too, with what the scenario has: a process it does not have.
+    let file = answer_file(
+        &dir,
+        "lines:\na1\ntree:\na ppid=root zombie\nb gone\nz gone\n",
+    );
+    let run = xtask(&["fork", "--seed", "7", "--answer", &file]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        format!("xtask: {file}: line 6: this drill has no process `z` (its processes: a, b, c)\n")
+    );
+
+    // Larger than 64 KiB: malformed, and nothing is graded.
+    let big = dir.path().join("big.txt");
+    std::fs::write(&big, "lines:\n".to_string() + &"a1\n".repeat(40 * 1024)).unwrap();
+    let big = big.to_str().unwrap();
+    let run = xtask(&["fork", "--seed", "7", "--answer", big]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        format!("xtask: {big}: larger than 64 KiB: an answer is a few lines of text\n")
+    );
+
+    // A FIFO nobody writes to: rejected at once instead of blocking (labkit::run would
+    // report a hang as an error).
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let fifo = fifo.to_str().unwrap();
+    let run = xtask(&["fork", "--seed", "7", "--answer", fifo]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        format!("xtask: {fifo}: not a regular file (an answer is a text file of at most 64 KiB)\n")
+    );
+    // A directory is not an answer either.
+    let d = dir.path().to_str().unwrap();
+    let run = xtask(&["fork", "--seed", "7", "--answer", d]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+
     // An unknown family: one line, exit code 2.
     let run = xtask(&["forks", "--seed", "7"]);
     assert_eq!(run.code, 2);
@@ -183,6 +224,17 @@ fn json_has_the_scenario_the_outcomes_and_the_verdict() {
     let run = xtask(&["fork", "--seed", "7", "--answer", &file, "--json"]);
     assert_eq!(run.code, 2);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["family"], "fork");
+    assert_eq!(doc["seed"], 7);
+    assert_eq!(doc["size"], 2);
+    // The scenario and the allowed outcomes, from the model: nothing was run.
+    let scenario = Fork::generate(7, 2);
+    assert_eq!(doc["scenario"], serde_json::to_value(&scenario).unwrap());
+    assert_eq!(
+        doc["allowed"],
+        serde_json::to_value(Fork::allowed(&scenario)).unwrap()
+    );
+    assert!(doc.get("observed").is_none(), "{doc:#}");
     assert_eq!(doc["verdict"]["correct"], false);
     assert_eq!(
         doc["verdict"]["malformed"],

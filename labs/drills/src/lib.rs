@@ -45,9 +45,13 @@ pub trait Drill {
         Self::execute(scenario).map(|outcome| (outcome, Vec::new()))
     }
 
-    /// Reads a student's answer (the format `render` describes).
-    fn parse_answer(text: &str) -> Result<Self::Outcome, String>;
+    /// Reads a student's answer to `scenario` (the format `render` describes). Malformed is
+    /// anything that does not fit the format or the scenario (a process it does not have, a
+    /// process left out); the error names the line (1-based) and what was expected there.
+    /// Lines starting with `#` are comments in every family.
+    fn parse_answer(scenario: &Self::Scenario, text: &str) -> Result<Self::Outcome, String>;
 
-    /// Writes an outcome in the answer format: `parse_answer(&format_answer(o)) == Ok(o)`.
+    /// Writes an outcome in the answer format: `parse_answer(s, &format_answer(o)) == Ok(o)`
+    /// for every outcome `o` of `allowed(s)`.
     fn format_answer(outcome: &Self::Outcome) -> String;
 }

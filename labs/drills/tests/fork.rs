@@ -303,7 +303,8 @@ fn a_killed_childs_line_may_come_before_after_or_never() {
 fn a_right_answer_is_accepted_and_a_wrong_one_gets_a_diff() {
     let allowed = Fork::allowed(&Fork::generate(7, 2));
     for (k, outcome) in allowed.iter().enumerate() {
-        let answer = Fork::parse_answer(&Fork::format_answer(outcome)).unwrap();
+        let answer =
+            Fork::parse_answer(&Fork::generate(7, 2), &Fork::format_answer(outcome)).unwrap();
         let v = verdict::<Fork>(&allowed, &answer);
         assert!(v.correct);
         assert_eq!(v.closest, k);
@@ -330,36 +331,84 @@ fn a_right_answer_is_accepted_and_a_wrong_one_gets_a_diff() {
 
 #[test]
 fn answers_are_parsed_strictly_with_the_line_number() {
-    let ok = "\n  lines:\nb1\n\na1\ntree:\nb gone\na ppid=root alive  \nc ppid=a zombie\n";
-    let parsed = Fork::parse_answer(ok).unwrap();
-    assert_eq!(parsed.lines, ["b1", "a1"]);
+    // Seed 7, size 2: processes a, b, c; a prints a1 and a2, c prints c1.
+    let s = Fork::generate(7, 2);
+    let ok =
+        "# my answer\n\n  lines:\nc1\n\na1\ntree:\nb gone\na ppid=root alive  \nc ppid=a zombie\n";
+    let parsed = Fork::parse_answer(&s, ok).unwrap();
+    assert_eq!(parsed.lines, ["c1", "a1"]);
     assert_eq!(
         Fork::format_answer(&parsed),
-        "lines:\nb1\na1\ntree:\na ppid=root alive\nb gone\nc ppid=a zombie\n"
+        "lines:\nc1\na1\ntree:\na ppid=root alive\nb gone\nc ppid=a zombie\n"
     );
+    let tree = "tree:\na gone\nb gone\nc gone\n";
     let cases = [
-        ("", "the answer is empty: it starts with `lines:`"),
-        ("b1\n", "line 1: expected `lines:` first, found `b1`"),
-        ("lines:\nb1\n", "no `tree:` line after the printed lines"),
-        ("lines:\ntree:\n", "the `tree:` section lists no process"),
+        ("", "the answer is empty: it should start with `lines:`".to_string()),
+        ("# only a comment\n", "the answer is empty: it should start with `lines:`".to_string()),
+        ("a1\n", "line 1: expected `lines:` first, found `a1`".to_string()),
+        ("lines:\na1\n", "line 2: no `tree:` section after the printed lines".to_string()),
         (
-            "lines:\nb 1\ntree:\na gone\n",
-            "line 2: a printed line is one word (like `b1`), found `b 1`",
+            "lines:\ntree:\n",
+            "line 2: the `tree:` section has no line for a, b, c (it needs one line for each of a, b, c)".to_string(),
+        ),
+        (
+            "lines:\na 1\ntree:\na gone\n",
+            "line 2: a printed line is one word (like `b1`), found `a 1`".to_string(),
         ),
         (
             "lines:\ntree:\na ppid=root running\n",
-            "line 3: expected `NAME ppid=PARENT alive`, `NAME ppid=PARENT zombie` or `NAME gone`, found `a ppid=root running`",
+            "line 3: expected `NAME ppid=PARENT alive`, `NAME ppid=PARENT zombie` or `NAME gone`, found `a ppid=root running`".to_string(),
         ),
         (
             "lines:\ntree:\na parent=root alive\n",
-            "line 3: expected `NAME ppid=PARENT alive`, `NAME ppid=PARENT zombie` or `NAME gone`, found `a parent=root alive`",
+            "line 3: expected `NAME ppid=PARENT alive`, `NAME ppid=PARENT zombie` or `NAME gone`, found `a parent=root alive`".to_string(),
         ),
         (
             "lines:\ntree:\na gone\n\na ppid=root alive\n",
-            "line 5: process a is listed twice",
+            "line 5: process a is listed twice".to_string(),
+        ),
+        (
+            "lines:\ntree:\na gone\nlines:\n",
+            "line 4: `lines:` out of place: the answer is `lines:`, its lines, then `tree:`, its lines".to_string(),
+        ),
+        // Typos are malformed, not wrong: they name what the scenario has.
+        (
+            "lines:\nz1\ntree:\n",
+            "line 2: this drill prints no line `z1` (its `print` lines: a1, a2, c1)".to_string(),
+        ),
+        (
+            "lines:\ntree:\na gone\nb gone\nc gone\nz gone\n",
+            "line 6: this drill has no process `z` (its processes: a, b, c)".to_string(),
+        ),
+        (
+            "lines:\ntree:\na gone\nb ppid=x zombie\n",
+            "line 4: this drill has no process `x` to be a parent (a parent is `root` or one of a, b, c)".to_string(),
+        ),
+        (
+            "lines:\na1\ntree:\na ppid=root zombie\nc ppid=root alive\n\n",
+            "line 6: the `tree:` section has no line for b (it needs one line for each of a, b, c)".to_string(),
         ),
     ];
     for (text, error) in cases {
-        assert_eq!(Fork::parse_answer(text), Err(error.to_string()), "{text:?}");
+        assert_eq!(Fork::parse_answer(&s, text), Err(error), "{text:?}");
+    }
+    // The same answer is fine for a scenario that has those processes and lines.
+    assert!(Fork::parse_answer(&s, &format!("lines:\n{tree}")).is_ok());
+}
+
+#[test]
+fn every_allowed_outcome_reads_back_as_an_answer() {
+    // The checks against the scenario never reject an outcome the kernel may produce.
+    for size in 1..=drills::fork::MAX_SIZE {
+        for seed in 0..50 {
+            let s = Fork::generate(seed, size);
+            for outcome in Fork::allowed(&s) {
+                assert_eq!(
+                    Fork::parse_answer(&s, &Fork::format_answer(&outcome)),
+                    Ok(outcome),
+                    "seed {seed}, size {size}"
+                );
+            }
+        }
     }
 }

@@ -527,13 +527,16 @@ fn a_signal_to_the_other_process_arrives_before_its_next_step_and_a_zombie_ignor
 fn a_right_answer_is_accepted_and_a_wrong_one_gets_a_diff() {
     let allowed = Signals::allowed(&Signals::generate(7, 2));
     for (k, outcome) in allowed.iter().enumerate() {
-        let answer = Signals::parse_answer(&Signals::format_answer(outcome)).unwrap();
+        let answer =
+            Signals::parse_answer(&Signals::generate(7, 2), &Signals::format_answer(outcome))
+                .unwrap();
         let v = verdict::<Signals>(&allowed, &answer);
         assert!(v.correct);
         assert_eq!(v.closest, k);
     }
     // A student who thinks a handler runs some time later, not before kill() returns.
     let wrong = Signals::parse_answer(
+        &Signals::generate(7, 2),
         "lines:\nP: after handle SIGHUP\nP: after raise SIGHUP\nP handled SIGHUP\nP handled SIGUSR1\nstatus:\nP exited with code 42 $?=42\n",
     )
     .unwrap();
@@ -548,51 +551,138 @@ fn a_right_answer_is_accepted_and_a_wrong_one_gets_a_diff() {
 
 #[test]
 fn answers_are_parsed_strictly_with_the_line_number() {
+    // With a child (a `fork` step): P and C; without: P only.
+    let with_child = Scenario {
+        seed: 0,
+        size: 4,
+        steps: vec![
+            p(handle(Sig::Usr1)),
+            p(Action::Fork),
+            c(print("after exec")),
+            p(print("hi")),
+        ],
+    };
+    let alone = Scenario {
+        seed: 0,
+        size: 2,
+        steps: vec![p(print("hi")), p(exit(0))],
+    };
     let ok = "# my answer\n  lines:\nP handled   SIGUSR1\n\nC:  after exec \nstatus:\nC killed by SIGTERM $?=143\nP exited with code 3   $?=3\n";
-    let parsed = Signals::parse_answer(ok).unwrap();
+    let parsed = Signals::parse_answer(&with_child, ok).unwrap();
     assert_eq!(
         Signals::format_answer(&parsed),
         "lines:\nP handled SIGUSR1\nC: after exec\nstatus:\nP exited with code 3 $?=3\nC killed by SIGTERM $?=143\n"
     );
     // A wrong $? is a wrong answer, not a malformed one.
-    assert!(Signals::parse_answer("lines:\nstatus:\nP killed by SIGTERM $?=15\n").is_ok());
+    assert!(Signals::parse_answer(&alone, "lines:\nstatus:\nP killed by SIGTERM $?=15\n").is_ok());
+    let status_form = "expected `P exited with code N $?=N`, `P killed by SIGNAME $?=N` or `C was never forked` (P or C; N from 0 to 255; SIGNAME one of SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGTERM)";
+    let no_c =
+        "this drill has no process C (only P: C exists at size 4, when P forks it; this is size 2)";
     let cases = [
-        ("", "the answer is empty: it starts with `lines:`"),
-        ("P: hi\n", "line 1: expected `lines:` first, found `P: hi`"),
+        (&alone, "", "the answer is empty: it should start with `lines:`".to_string()),
+        (&alone, "P: hi\n", "line 1: expected `lines:` first, found `P: hi`".to_string()),
         (
+            &alone,
             "lines:\nP: hi\n",
-            "line 2: no `status:` section after the lines",
+            "line 2: no `status:` section after the lines".to_string(),
         ),
         (
+            &alone,
             "lines:\nstatus:\n",
-            "line 2: the `status:` section has no line",
+            "line 2: the `status:` section has no line for P (it needs one line for each of P)".to_string(),
         ),
         (
+            &alone,
             "lines:\nP handled SIGFOO\nstatus:\nP exited with code 0 $?=0\n",
-            "line 2: expected `P handled SIGNAME` or `P: TEXT` (P or C; SIGNAME one of SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGTERM), found `P handled SIGFOO`",
+            "line 2: expected `P handled SIGNAME` or `P: TEXT` (P or C; SIGNAME one of SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGTERM), found `P handled SIGFOO`".to_string(),
         ),
         (
+            &alone,
             "lines:\nstatus:\nP died $?=1\n",
-            "line 3: expected `P exited with code N $?=N`, `P killed by SIGNAME $?=N` or `C was never forked`, found `P died $?=1`",
+            format!("line 3: {status_form}, found `P died $?=1`"),
         ),
         (
+            &alone,
+            "lines:\nstatus:\nP killed by SIGKILL $?=137\n",
+            format!("line 3: {status_form}, found `P killed by SIGKILL $?=137`"),
+        ),
+        (
+            &alone,
             "lines:\nstatus:\nP exited with code 256 $?=0\n",
-            "line 3: expected `P exited with code N $?=N`, `P killed by SIGNAME $?=N` or `C was never forked`, found `P exited with code 256 $?=0`",
+            format!("line 3: {status_form}, found `P exited with code 256 $?=0`"),
         ),
         (
+            &alone,
             "lines:\nstatus:\nP exited with code 0 $?=0\n\nP exited with code 1 $?=1\n",
-            "line 5: a second status line for P",
+            "line 5: a second status line for P".to_string(),
         ),
         (
+            &alone,
             "lines:\nstatus:\nP exited with code 0 $?=0\nlines:\n",
-            "line 4: `lines:` out of place: the answer is `lines:`, its lines, then `status:`, its lines",
+            "line 4: `lines:` out of place: the answer is `lines:`, its lines, then `status:`, its lines".to_string(),
+        ),
+        // Typos and lines about a process the drill does not have are malformed, not wrong.
+        (
+            &alone,
+            "lines:\nC: hi\nstatus:\nP exited with code 0 $?=0\n",
+            format!("line 2: {no_c}"),
+        ),
+        (
+            &alone,
+            "lines:\nC handled SIGUSR1\nstatus:\nP exited with code 0 $?=0\n",
+            format!("line 2: {no_c}"),
+        ),
+        (
+            &alone,
+            "lines:\nstatus:\nP exited with code 0 $?=0\nC was never forked\n",
+            format!("line 4: {no_c}"),
+        ),
+        (
+            &alone,
+            "lines:\nP: hello\nstatus:\nP exited with code 0 $?=0\n",
+            "line 2: no `print` step of this drill writes `P: hello` (they write `P: hi`)".to_string(),
+        ),
+        (
+            &with_child,
+            "lines:\nP: after exec\nstatus:\nP exited with code 0 $?=0\n",
+            "line 2: no `print` step of this drill writes `P: after exec` (they write `C: after exec`, `P: hi`)".to_string(),
+        ),
+        (
+            &with_child,
+            "lines:\nstatus:\nP exited with code 0 $?=0\n\n",
+            "line 4: the `status:` section has no line for C (it needs one line for each of P, C)".to_string(),
         ),
     ];
-    for (text, error) in cases {
+    for (scenario, text, error) in cases {
         assert_eq!(
-            Signals::parse_answer(text),
-            Err(error.to_string()),
+            Signals::parse_answer(scenario, text),
+            Err(error),
             "{text:?}"
         );
+    }
+    // `C was never forked` is a status C may have when the scenario forks it.
+    assert!(
+        Signals::parse_answer(
+            &with_child,
+            "lines:\nstatus:\nP exited with code 0 $?=0\nC was never forked\n"
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn every_allowed_outcome_reads_back_as_an_answer() {
+    // The checks against the scenario never reject an outcome the kernel may produce.
+    for size in 1..=4 {
+        for seed in 0..50 {
+            let s = Signals::generate(seed, size);
+            for outcome in Signals::allowed(&s) {
+                assert_eq!(
+                    Signals::parse_answer(&s, &Signals::format_answer(&outcome)),
+                    Ok(outcome),
+                    "seed {seed}, size {size}"
+                );
+            }
+        }
     }
 }

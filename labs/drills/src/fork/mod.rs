@@ -127,8 +127,8 @@ impl Drill for Fork {
         exec::execute(scenario)
     }
 
-    fn parse_answer(text: &str) -> Result<Outcome, String> {
-        parse_answer(text)
+    fn parse_answer(scenario: &Scenario, text: &str) -> Result<Outcome, String> {
+        parse_answer(scenario, text)
     }
 
     fn format_answer(outcome: &Outcome) -> String {
@@ -162,15 +162,33 @@ fn is_name(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase())
 }
 
-/// Reads an answer in the format of [`format_answer`]. Blank lines and surrounding spaces
-/// are ignored; anything else that does not fit is an error naming its line (1-based).
-pub fn parse_answer(text: &str) -> Result<Outcome, String> {
+/// `a, b, c`: a list for an error message.
+fn list(items: &[&str]) -> String {
+    items.join(", ")
+}
+
+/// Reads an answer to `scenario` in the format of [`format_answer`]. Blank lines, lines
+/// starting with `#` and surrounding spaces are ignored. Anything else that does not fit is
+/// an error naming its line (1-based) and what was expected there, and so is an answer that
+/// does not fit this scenario: a printed line that no `print` of the scenario writes, a
+/// process or parent the scenario does not have, or a process missing from the tree.
+pub fn parse_answer(scenario: &Scenario, text: &str) -> Result<Outcome, String> {
     #[derive(PartialEq)]
     enum Section {
         Start,
         Lines,
         Tree,
     }
+    let names: Vec<&str> = scenario.processes.iter().map(|p| p.name.as_str()).collect();
+    let prints: Vec<&str> = scenario
+        .processes
+        .iter()
+        .flat_map(|p| &p.actions)
+        .filter_map(|a| match a {
+            Action::Print(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut section = Section::Start;
     let mut outcome = Outcome {
         lines: Vec::new(),
@@ -179,7 +197,7 @@ pub fn parse_answer(text: &str) -> Result<Outcome, String> {
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim();
-        if line.is_empty() {
+        if line.is_empty() || line.starts_with('#') {
             continue;
         }
         match (&section, line) {
@@ -188,40 +206,41 @@ pub fn parse_answer(text: &str) -> Result<Outcome, String> {
                 return Err(format!("line {n}: expected `lines:` first, found `{line}`"));
             }
             (Section::Lines, "tree:") => section = Section::Tree,
-            (Section::Lines, _) if line.split_whitespace().count() == 1 && line != "lines:" => {
-                outcome.lines.push(line.to_string())
+            (_, "lines:" | "tree:") => {
+                return Err(format!(
+                    "line {n}: `{line}` out of place: the answer is `lines:`, its lines, then `tree:`, its lines"
+                ));
             }
-            (Section::Lines, _) => {
+            (Section::Lines, _) if line.split_whitespace().count() != 1 => {
                 return Err(format!(
                     "line {n}: a printed line is one word (like `b1`), found `{line}`"
                 ));
             }
+            (Section::Lines, _) if !prints.contains(&line) => {
+                return Err(format!(
+                    "line {n}: this drill prints no line `{line}` (its `print` lines: {})",
+                    list(&prints)
+                ));
+            }
+            (Section::Lines, _) => outcome.lines.push(line.to_string()),
             (Section::Tree, _) => {
-                let words: Vec<&str> = line.split_whitespace().collect();
-                let node = match words.as_slice() {
-                    [name, "gone"] if is_name(name) => Node {
-                        name: name.to_string(),
-                        ppid: None,
-                        state: State::Gone,
-                    },
-                    [name, ppid, state] if is_name(name) => {
-                        let parent = ppid.strip_prefix("ppid=").filter(|p| is_name(p));
-                        let state = match *state {
-                            "alive" => Some(State::Alive),
-                            "zombie" => Some(State::Zombie),
-                            _ => None,
-                        };
-                        match (parent, state) {
-                            (Some(parent), Some(state)) => Node {
-                                name: name.to_string(),
-                                ppid: Some(parent.to_string()),
-                                state,
-                            },
-                            _ => return Err(tree_error(n, line)),
-                        }
-                    }
-                    _ => return Err(tree_error(n, line)),
-                };
+                let node = parse_node(n, line)?;
+                if !names.contains(&node.name.as_str()) {
+                    return Err(format!(
+                        "line {n}: this drill has no process `{}` (its processes: {})",
+                        node.name,
+                        list(&names)
+                    ));
+                }
+                if let Some(parent) = &node.ppid
+                    && parent != ROOT
+                    && !names.contains(&parent.as_str())
+                {
+                    return Err(format!(
+                        "line {n}: this drill has no process `{parent}` to be a parent (a parent is `{ROOT}` or one of {})",
+                        list(&names)
+                    ));
+                }
                 if outcome.tree.iter().any(|o| o.name == node.name) {
                     return Err(format!("line {n}: process {} is listed twice", node.name));
                 }
@@ -229,16 +248,57 @@ pub fn parse_answer(text: &str) -> Result<Outcome, String> {
             }
         }
     }
+    let last = text.lines().count();
     match section {
-        Section::Start => Err("the answer is empty: it starts with `lines:`".to_string()),
-        Section::Lines => Err("no `tree:` line after the printed lines".to_string()),
-        Section::Tree if outcome.tree.is_empty() => {
-            Err("the `tree:` section lists no process".to_string())
-        }
+        Section::Start => Err("the answer is empty: it should start with `lines:`".to_string()),
+        Section::Lines => Err(format!(
+            "line {last}: no `tree:` section after the printed lines"
+        )),
         Section::Tree => {
+            let missing: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|name| !outcome.tree.iter().any(|o| o.name == *name))
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "line {last}: the `tree:` section has no line for {} (it needs one line for each of {})",
+                    list(&missing),
+                    list(&names)
+                ));
+            }
             outcome.tree.sort();
             Ok(outcome)
         }
+    }
+}
+
+/// One line of the `tree:` section, checked for its form only.
+fn parse_node(n: usize, line: &str) -> Result<Node, String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        [name, "gone"] if is_name(name) => Ok(Node {
+            name: name.to_string(),
+            ppid: None,
+            state: State::Gone,
+        }),
+        [name, ppid, state] if is_name(name) => {
+            let parent = ppid.strip_prefix("ppid=").filter(|p| is_name(p));
+            let state = match *state {
+                "alive" => Some(State::Alive),
+                "zombie" => Some(State::Zombie),
+                _ => None,
+            };
+            match (parent, state) {
+                (Some(parent), Some(state)) => Ok(Node {
+                    name: name.to_string(),
+                    ppid: Some(parent.to_string()),
+                    state,
+                }),
+                _ => Err(tree_error(n, line)),
+            }
+        }
+        _ => Err(tree_error(n, line)),
     }
 }
 

@@ -30,8 +30,9 @@
 //!
 //! `exec` re-executes `/proc/self/exe` (this binary) as `drill-exec signals-resume --seed N
 //! --size S`, with the pipes and the scenario as JSON in the environment variable
-//! `DRILLS_SIGNALS_RESUME`. The pipes are created close-on-exec like
-//! every fd Rust makes; just before the exec the puppet clears `FD_CLOEXEC` on its own ends, so
+//! `DRILLS_SIGNALS_RESUME`. The pipes are created close-on-exec, as std creates every fd
+//! (here with `pipe2(O_CLOEXEC)`: nix's `pipe()` is a plain pipe(2), without the flag);
+//! just before the exec the puppet clears `FD_CLOEXEC` on its own ends, so
 //! the same descriptor numbers are open in the new program, which finds them in the JSON (a
 //! fixed fd number as labkit's `place_fd` uses would work too, but needs a dup2 per pipe).
 //! The new program then answers the exec step's `D`: the exec is over, with handlers reset and

@@ -261,8 +261,8 @@ impl crate::Drill for Signals {
         outcome.map(|o| (o, exec::last_run_pids()))
     }
 
-    fn parse_answer(text: &str) -> Result<Outcome, String> {
-        parse_answer(text)
+    fn parse_answer(scenario: &Scenario, text: &str) -> Result<Outcome, String> {
+        parse_answer(scenario, text)
     }
 
     fn format_answer(outcome: &Outcome) -> String {
@@ -401,52 +401,96 @@ fn parse_who(text: &str) -> Option<Who> {
     }
 }
 
-/// Checks one line under `lines:`; returns it trimmed.
-fn parse_report_line(line: &str) -> Result<String, String> {
+/// `SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGTERM`: the names an answer may use.
+fn signal_names() -> String {
+    Sig::ALL.map(Sig::name).join(", ")
+}
+
+/// What a line may not name in `scenario`: C when the scenario has no `fork`.
+fn check_who(scenario: &Scenario, who: Who) -> Result<Who, String> {
+    if who == Who::C && !scenario.has_child() {
+        return Err(format!(
+            "this drill has no process C (only P: C exists at size 4, when P forks it; this is size {})",
+            scenario.size
+        ));
+    }
+    Ok(who)
+}
+
+/// Checks one line under `lines:` against the scenario; returns it in canonical spacing.
+fn parse_report_line(scenario: &Scenario, line: &str) -> Result<String, String> {
     if let Some((who, text)) = line.split_once(": ")
-        && parse_who(who).is_some()
+        && let Some(who) = parse_who(who)
     {
-        return Ok(print_line(parse_who(who).expect("checked"), text.trim()));
+        let who = check_who(scenario, who)?;
+        let printed = print_line(who, text.trim());
+        let prints: Vec<String> = scenario
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Print { text } => Some(format!("`{}`", print_line(s.who, text))),
+                _ => None,
+            })
+            .collect();
+        if !prints.contains(&format!("`{printed}`")) {
+            return Err(format!(
+                "no `print` step of this drill writes `{printed}` (they write {})",
+                if prints.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    prints.join(", ")
+                }
+            ));
+        }
+        return Ok(printed);
     }
     let words: Vec<&str> = line.split_whitespace().collect();
     if let [who, "handled", sig] = words[..]
         && let (Some(who), Some(sig)) = (parse_who(who), Sig::from_name(sig))
     {
-        return Ok(handled_line(who, sig));
+        return Ok(handled_line(check_who(scenario, who)?, sig));
     }
     Err(format!(
         "expected `P handled SIGNAME` or `P: TEXT` (P or C; SIGNAME one of {}), found `{line}`",
-        Sig::ALL.map(Sig::name).join(", ")
+        signal_names()
     ))
 }
 
-/// Checks one line under `status:`; returns it in canonical spacing. The `$?` value is kept
-/// as written: a wrong value is a wrong answer, not a malformed one.
-fn parse_status_line(line: &str) -> Result<String, String> {
+/// Checks one line under `status:` against the scenario; returns it in canonical spacing.
+/// The `$?` value is kept as written: a wrong value is a wrong answer, not a malformed one.
+fn parse_status_line(scenario: &Scenario, line: &str) -> Result<String, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let dollar =
         |w: &str| -> Option<u32> { w.strip_prefix("$?=")?.parse().ok().filter(|&n| n <= 255) };
-    let ok = match words[..] {
-        [who, "exited", "with", "code", code, d] => {
-            parse_who(who).is_some() && code.parse::<u8>().is_ok() && dollar(d).is_some()
+    let who = match words[..] {
+        [who, "exited", "with", "code", code, d]
+            if code.parse::<u8>().is_ok() && dollar(d).is_some() =>
+        {
+            parse_who(who)
         }
-        [who, "killed", "by", sig, d] => {
-            parse_who(who).is_some() && Sig::from_name(sig).is_some() && dollar(d).is_some()
+        [who, "killed", "by", sig, d] if Sig::from_name(sig).is_some() && dollar(d).is_some() => {
+            parse_who(who)
         }
-        ["C", "was", "never", "forked"] => true,
-        _ => false,
+        ["C", "was", "never", "forked"] => Some(Who::C),
+        _ => None,
     };
-    if ok {
-        Ok(words.join(" "))
-    } else {
-        Err(format!(
-            "expected `P exited with code N $?=N`, `P killed by SIGNAME $?=N` or `C was never forked`, found `{line}`"
-        ))
+    match who {
+        Some(who) => {
+            check_who(scenario, who)?;
+            Ok(words.join(" "))
+        }
+        None => Err(format!(
+            "expected `P exited with code N $?=N`, `P killed by SIGNAME $?=N` or `C was never forked` (P or C; N from 0 to 255; SIGNAME one of {}), found `{line}`",
+            signal_names()
+        )),
     }
 }
 
-/// Reads a student's answer. Errors name the line (1-based).
-pub fn parse_answer(text: &str) -> Result<Outcome, String> {
+/// Reads a student's answer to `scenario`. Blank lines, lines starting with `#` and
+/// surrounding spaces are ignored. Errors name the line (1-based) and what was expected:
+/// besides the format, a line about C when the scenario has no C, a `print` line that no
+/// step writes, and a missing status line (one for P, and one for C at size 4) are errors.
+pub fn parse_answer(scenario: &Scenario, text: &str) -> Result<Outcome, String> {
     #[derive(PartialEq)]
     enum Section {
         None,
@@ -458,7 +502,6 @@ pub fn parse_answer(text: &str) -> Result<Outcome, String> {
         lines: Vec::new(),
         status: Vec::new(),
     };
-    let mut seen_status = false;
     for (n, raw) in text.lines().enumerate() {
         let n = n + 1;
         let line = raw.trim();
@@ -467,10 +510,7 @@ pub fn parse_answer(text: &str) -> Result<Outcome, String> {
         }
         match line {
             "lines:" if section == Section::None => section = Section::Lines,
-            "status:" if section == Section::Lines => {
-                section = Section::Status;
-                seen_status = true;
-            }
+            "status:" if section == Section::Lines => section = Section::Status,
             "lines:" | "status:" => {
                 return Err(format!(
                     "line {n}: `{line}` out of place: the answer is `lines:`, its lines, then `status:`, its lines"
@@ -482,9 +522,10 @@ pub fn parse_answer(text: &str) -> Result<Outcome, String> {
                 }
                 Section::Lines => outcome
                     .lines
-                    .push(parse_report_line(line).map_err(|e| format!("line {n}: {e}"))?),
+                    .push(parse_report_line(scenario, line).map_err(|e| format!("line {n}: {e}"))?),
                 Section::Status => {
-                    let status = parse_status_line(line).map_err(|e| format!("line {n}: {e}"))?;
+                    let status =
+                        parse_status_line(scenario, line).map_err(|e| format!("line {n}: {e}"))?;
                     if outcome.status.iter().any(|l| l[..1] == status[..1]) {
                         return Err(format!(
                             "line {n}: a second status line for {}",
@@ -496,15 +537,36 @@ pub fn parse_answer(text: &str) -> Result<Outcome, String> {
             },
         }
     }
-    if section == Section::None {
-        return Err("the answer is empty: it starts with `lines:`".to_string());
-    }
     let last = text.lines().count();
-    if !seen_status {
-        return Err(format!("line {last}: no `status:` section after the lines"));
+    match section {
+        Section::None => {
+            return Err("the answer is empty: it should start with `lines:`".to_string());
+        }
+        Section::Lines => {
+            return Err(format!("line {last}: no `status:` section after the lines"));
+        }
+        Section::Status => {}
     }
-    if outcome.status.is_empty() {
-        return Err(format!("line {last}: the `status:` section has no line"));
+    let needed: &[Who] = if scenario.has_child() {
+        &[Who::P, Who::C]
+    } else {
+        &[Who::P]
+    };
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|who| !outcome.status.iter().any(|l| l.starts_with(who.letter())))
+        .map(|who| who.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "line {last}: the `status:` section has no line for {} (it needs one line for each of {})",
+            missing.join(", "),
+            needed
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     // One line per process, P first whatever order the student wrote them in.
     outcome.status.sort_by_key(|l| l.starts_with('C'));
