@@ -351,6 +351,9 @@ fn strace_follows_the_master_and_each_worker_into_its_own_file() {
     let mut cmd = labkit::demo("strace");
     cmd.env_clear()
         .arg("-ff")
+        // strace cuts strings at 32 bytes by default: the program's path would be cut, and
+        // cut differently in every checkout.
+        .args(["-s", "4096"])
         .arg("-o")
         .arg(&trace)
         .args(["-e", "trace=process,signal", exe])
