@@ -57,13 +57,19 @@ pub fn run_isolated(job: fn()) -> Outcome {
 /// shared and every addition atomic. The caller must be single-threaded.
 pub fn count_in_children(children: usize, adds: u64) -> u64 {
     // EXERCISE: 12.2: put an `AtomicU64` in memory that the children share with the
-    // parent (a `SharedMemory`), let each child `fetch_add` into it, reap every child
-    // (each must exit with 0), and read the total.
+    // parent (a `SharedMemory`, through its raw pointer `as_mut_ptr` and
+    // `AtomicU64::from_ptr`), let each child `fetch_add` into it, reap every child (each
+    // must exit with 0), and read the total.
     // BEGIN SOLUTION
     let shared = SharedMemory::new("lab12-counter", 8).expect("memfd");
-    // SAFETY: the mapping is page-aligned, 8 bytes long, zero-filled, and lives as long as
-    // `shared`; AtomicU64 has the layout of a u64, and every access to it is atomic.
-    let counter = unsafe { &*shared.as_slice().as_ptr().cast::<AtomicU64>() };
+    let word = shared.as_mut_ptr().cast::<u64>();
+    assert!(word.is_aligned(), "mmap returns page-aligned memory");
+    // SAFETY: `word` is aligned (checked above), points at 8 zero-filled bytes that stay
+    // mapped while `shared` lives (until this function returns, after the last use of
+    // `counter`), and every access to them, here and in every child, is atomic. The
+    // pointer comes from the mapping itself, not from a shared `&[u8]`, so writing
+    // through it is allowed.
+    let counter: &AtomicU64 = unsafe { AtomicU64::from_ptr(word) };
     let mut pids = Vec::new();
     for _ in 0..children {
         // SAFETY: single-threaded caller; the child only does atomic adds and _exit.

@@ -79,6 +79,15 @@ impl SharedMemory {
         // SAFETY: as above, and &mut self rules out another reference in this process.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
+
+    /// A raw pointer to the first shared byte, for memory that is written while others
+    /// may look at it: this is `MAP_SHARED` memory that every child forked after `new`
+    /// writes too, so no `&[u8]` or `&mut [u8]` may cover it while they run. Put atomics
+    /// there (`AtomicU64::from_ptr`) rather than plain values. The pointer is page aligned
+    /// (`mmap` returns whole pages) and valid for `len` bytes while `self` lives.
+    pub fn as_mut_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
 }
 
 impl Drop for SharedMemory {
@@ -245,6 +254,11 @@ mod tests {
         m.as_mut_slice()[4096] = 9;
         assert_eq!(m.as_slice()[4096], 9);
         assert!(SharedMemory::new("lab12-test", 0).is_err());
+        assert_eq!(
+            m.as_mut_ptr() as usize % 4096,
+            0,
+            "mmap gives page-aligned memory"
+        );
     }
 
     #[test]

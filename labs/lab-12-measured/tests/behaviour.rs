@@ -92,6 +92,57 @@ fn copy_on_write_shares_until_a_write_unshares() {
     snap("cow", text.clone());
 }
 
+/// The numbers of the line of `out` that starts with `start`.
+fn numbers_of(out: &str, start: &str) -> Vec<u64> {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no line {start:?} in {out}"));
+    line.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect()
+}
+
+#[test]
+fn forked_workers_share_until_they_write_and_memfd_shares_what_a_pipe_copies() {
+    let (finished, text) = transcript(
+        env!("CARGO_BIN_EXE_worker-memory"),
+        &["--mib", "16", "--workers", "2"],
+        "./target/debug/worker-memory",
+    );
+    assert!(finished.status.success(), "{text}");
+    let out = finished.stdout.clone();
+    let buffer_kib = 16 * 1024;
+    // [2, 16, RSS, PSS]: each child maps the parent's whole buffer, but shares every page.
+    let [_, _, rss, pss] = numbers_of(&out, "2 forked workers")[..] else {
+        panic!("four numbers: {out}")
+    };
+    assert!(rss >= buffer_kib, "RSS counts the shared buffer: {out}");
+    assert!(
+        pss * 8 < rss,
+        "an untouched child's PSS is far below its RSS: {out}"
+    );
+    assert!(
+        pss < 2048,
+        "an untouched child adds a few pages, not the buffer: {out}"
+    );
+    // [16, RSS, private]: the pipe gives the worker a copy of its own...
+    let [_, rss, private] = numbers_of(&out, "16 MiB copied through a pipe")[..] else {
+        panic!("three numbers: {out}")
+    };
+    assert!(rss >= buffer_kib, "{out}");
+    assert!(private >= buffer_kib, "the pipe worker owns a copy: {out}");
+    // ...the memfd maps the parent's pages: resident in the worker, but shared.
+    let [_, rss, private] = numbers_of(&out, "16 MiB mapped from a memfd")[..] else {
+        panic!("three numbers: {out}")
+    };
+    assert!(rss >= buffer_kib, "the worker maps every page: {out}");
+    assert!(
+        private < 1024,
+        "no private copy, only a few pages of the worker's own: {out}"
+    );
+}
+
 #[test]
 fn a_threads_panic_is_an_err_at_join() {
     let (finished, text) = transcript(

@@ -1,6 +1,7 @@
 //! Chapter 12, memory: copy-on-write seen in one mapping. The parent fills a buffer and
 //! forks; the child reads the counters of the mapping that holds the buffer from
-//! `/proc/self/smaps` before and after it writes every page, then the parent reads its own.
+//! `/proc/PID/smaps` with its own pid before and after it writes every page, then the
+//! parent reads its own.
 
 use std::io::Write;
 
