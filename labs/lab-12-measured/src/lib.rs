@@ -12,7 +12,7 @@
 //! - [`exercises`]: the chapter's exercises;
 //! - `distribution`: the lab-07 server on several network namespaces behind nginx.
 //!
-//! The reliability rows are the `crash` demo and its tests.
+//! The reliability rows are the `crash-worker` demo and its tests.
 
 pub mod chart;
 pub mod create;

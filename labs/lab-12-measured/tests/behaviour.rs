@@ -72,7 +72,11 @@ fn cow_line(out: &str, who: &str) -> [f64; 4] {
 
 #[test]
 fn copy_on_write_shares_until_a_write_unshares() {
-    let (finished, text) = transcript(env!("CARGO_BIN_EXE_cow"), &[], "./target/debug/cow");
+    let (finished, text) = transcript(
+        env!("CARGO_BIN_EXE_cow-smaps"),
+        &[],
+        "./target/debug/cow-smaps",
+    );
     assert!(finished.status.success(), "{text}");
     let out = finished.stdout.clone();
     let [rss, pss, shared, private] = cow_line(&out, "child, buffer untouched");
@@ -146,9 +150,9 @@ fn forked_workers_share_until_they_write_and_memfd_shares_what_a_pipe_copies() {
 #[test]
 fn a_threads_panic_is_an_err_at_join() {
     let (finished, text) = transcript(
-        env!("CARGO_BIN_EXE_crash"),
+        env!("CARGO_BIN_EXE_crash-worker"),
         &["thread-panic"],
-        "./target/debug/crash thread-panic",
+        "./target/debug/crash-worker thread-panic",
     );
     assert_eq!(finished.status.code(), Some(0), "{text}");
     snap("crash_thread_panic", redact_panic(&text));
@@ -157,9 +161,9 @@ fn a_threads_panic_is_an_err_at_join() {
 #[test]
 fn a_panic_that_aborts_kills_every_thread() {
     let (finished, text) = transcript(
-        env!("CARGO_BIN_EXE_crash"),
+        env!("CARGO_BIN_EXE_crash-worker"),
         &["thread-panic-abort"],
-        "./target/debug/crash thread-panic-abort",
+        "./target/debug/crash-worker thread-panic-abort",
     );
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(finished.status.signal(), Some(libc_sig::SIGABRT), "{text}");
@@ -174,9 +178,9 @@ fn a_panic_that_aborts_kills_every_thread() {
 #[test]
 fn a_threads_segfault_kills_the_process() {
     let (finished, text) = transcript(
-        env!("CARGO_BIN_EXE_crash"),
+        env!("CARGO_BIN_EXE_crash-worker"),
         &["thread-segfault"],
-        "./target/debug/crash thread-segfault",
+        "./target/debug/crash-worker thread-segfault",
     );
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(finished.status.signal(), Some(libc_sig::SIGSEGV), "{text}");
@@ -191,9 +195,9 @@ fn a_childs_crash_leaves_the_parent_serving() {
         ("child-abort", "SIGABRT", "crash_child_abort"),
     ] {
         let (finished, text) = transcript(
-            env!("CARGO_BIN_EXE_crash"),
+            env!("CARGO_BIN_EXE_crash-worker"),
             &[mode],
-            &format!("./target/debug/crash {mode}"),
+            &format!("./target/debug/crash-worker {mode}"),
         );
         assert_eq!(finished.status.code(), Some(0), "{text}");
         assert!(text.contains(&format!("was killed by {signal}")), "{text}");
@@ -204,10 +208,18 @@ fn a_childs_crash_leaves_the_parent_serving() {
 
 #[test]
 fn bad_input_gets_one_line() {
-    let (finished, text) = transcript(env!("CARGO_BIN_EXE_crash"), &["bogus"], "crash bogus");
+    let (finished, text) = transcript(
+        env!("CARGO_BIN_EXE_crash-worker"),
+        &["bogus"],
+        "crash-worker bogus",
+    );
     assert_eq!(finished.status.code(), Some(2), "{text}");
     assert_eq!(finished.stderr.clone().lines().count(), 1, "{text}");
-    let (finished, text) = transcript(env!("CARGO_BIN_EXE_cow"), &["--mib", "0"], "cow --mib 0");
+    let (finished, text) = transcript(
+        env!("CARGO_BIN_EXE_cow-smaps"),
+        &["--mib", "0"],
+        "cow-smaps --mib 0",
+    );
     assert_eq!(finished.status.code(), Some(2), "{text}");
 }
 

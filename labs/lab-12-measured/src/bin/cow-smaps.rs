@@ -32,7 +32,7 @@ fn show(who: &str, c: Counters) {
 }
 
 fn main() {
-    let args: Args = cli::parse("cow");
+    let args: Args = cli::parse("cow-smaps");
     let bytes = args.mib as usize * 1024 * 1024;
     // ANCHOR: cow
     let mut buffer = Buffer::filled(bytes, 1); // a mapping of its own, every page written

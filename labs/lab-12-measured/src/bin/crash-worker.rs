@@ -1,6 +1,6 @@
 //! Chapter 12, reliability: what one worker's crash does to the others.
 //!
-//! `crash MODE`, where MODE is one of
+//! `crash-worker MODE`, where MODE is one of
 //! - `thread-panic`: a thread panics; `join` returns the panic as an `Err`, main goes on;
 //! - `thread-panic-abort`: the same panic with a panic hook that aborts after printing
 //!   the message, which is what a build with `panic = "abort"` does: the whole process
@@ -100,8 +100,8 @@ fn worker_child(mode: Mode) {
 // ANCHOR_END: child
 
 fn main() {
-    let args: Args = cli::parse("crash");
-    setrlimit(Resource::RLIMIT_CORE, 0, 0).unwrap_or_else(|e| cli::fail("crash", e));
+    let args: Args = cli::parse("crash-worker");
+    setrlimit(Resource::RLIMIT_CORE, 0, 0).unwrap_or_else(|e| cli::fail("crash-worker", e));
     match args.mode {
         Mode::ThreadPanic | Mode::ThreadPanicAbort | Mode::ThreadSegfault => {
             worker_thread(args.mode)
