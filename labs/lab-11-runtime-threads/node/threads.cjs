@@ -133,16 +133,23 @@ const phases = {
   // thread until a pbkdf2 job ends; with UV_THREADPOOL_SIZE=5 it has one of its own.
   'pbkdf2-busy': () => {
     let hashed = 0;
+    let read = false;
+    // The count comes once the hashes and the read are all done: the read takes several
+    // trips through the pool (open, stat, read, close), so the hashes may end first.
+    const reportWhenDone = () => { if (hashed === 4 && read) report(); };
     for (let i = 0; i < 4; i++) {
       crypto.pbkdf2('secret', `salt${i}`, 200000, 32, 'sha256', (err) => {
         if (err) throw err;
-        if (++hashed === 4) report();
+        hashed += 1;
+        reportWhenDone();
       });
     }
     fs.readFile(__filename, (err) => {
       if (err) throw err;
       const waited = hashed > 0 ? 'yes' : 'no';
       console.log(`readFile waited for a pbkdf2 job to finish: ${waited}`);
+      read = true;
+      reportWhenDone();
     });
   },
   // ANCHOR_END: busy
