@@ -40,17 +40,22 @@ extern "C" fn do_nothing(_: *mut c_void) -> *mut c_void {
 
 /// The floor: `pthread_create` + `pthread_join` with the same stack size, nothing else.
 pub fn thread_floor() {
+    pthread_with(do_nothing);
+}
+
+/// One thread made and joined with the pthread calls themselves, running `start`.
+fn pthread_with(start: extern "C" fn(*mut c_void) -> *mut c_void) {
     let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
     let mut thread: libc::pthread_t = 0;
     // SAFETY: attr is initialised by pthread_attr_init before use and destroyed after;
-    // `do_nothing` is a valid start routine that ignores its argument.
+    // `start` is a valid start routine that ignores its argument.
     unsafe {
         assert_eq!(libc::pthread_attr_init(attr.as_mut_ptr()), 0);
         assert_eq!(
             libc::pthread_attr_setstacksize(attr.as_mut_ptr(), STD_THREAD_STACK),
             0
         );
-        let rc = libc::pthread_create(&mut thread, attr.as_ptr(), do_nothing, std::ptr::null_mut());
+        let rc = libc::pthread_create(&mut thread, attr.as_ptr(), start, std::ptr::null_mut());
         assert_eq!(rc, 0, "pthread_create");
         libc::pthread_attr_destroy(attr.as_mut_ptr());
         assert_eq!(libc::pthread_join(thread, std::ptr::null_mut()), 0);
@@ -104,23 +109,6 @@ pub fn thread_floor_altstack() {
     pthread_with(with_signal_stack);
 }
 // ANCHOR_END: signal_stack
-
-fn pthread_with(start: extern "C" fn(*mut c_void) -> *mut c_void) {
-    let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
-    let mut thread: libc::pthread_t = 0;
-    // SAFETY: as in thread_floor.
-    unsafe {
-        assert_eq!(libc::pthread_attr_init(attr.as_mut_ptr()), 0);
-        assert_eq!(
-            libc::pthread_attr_setstacksize(attr.as_mut_ptr(), STD_THREAD_STACK),
-            0
-        );
-        let rc = libc::pthread_create(&mut thread, attr.as_ptr(), start, std::ptr::null_mut());
-        assert_eq!(rc, 0, "pthread_create");
-        libc::pthread_attr_destroy(attr.as_mut_ptr());
-        assert_eq!(libc::pthread_join(thread, std::ptr::null_mut()), 0);
-    }
-}
 
 // ANCHOR: fork_exit
 /// fork (nix, which calls glibc's `fork`), `_exit(0)` in the child, `waitpid`.
