@@ -50,17 +50,42 @@ impl Observed {
         }
     }
 
-    /// Names for the pids: the master, its workers by pid order, the test (the master's
-    /// parent), and the test's session.
+    /// Names for the pids: the master, its workers by pid order, and the test (the
+    /// master's parent).
     fn redactor(&self) -> Redactor {
-        let me = std::process::id();
-        let session = labkit::proc::stat(me).unwrap().session;
         Redactor::new()
             .id(self.master, "MASTER")
             .id(self.workers[0], "WORKER-1")
             .id(self.workers[1], "WORKER-2")
-            .id(me, "TEST")
-            .id(session, "SID")
+            .id(std::process::id(), "TEST")
+            .id(self.cluster.addr.port(), "PORT")
+    }
+
+    /// The redactor, plus the session id found by its place in a line (`regex`'s second
+    /// group), after checking that `text` shows it for `rows` processes, each in the
+    /// test's session.
+    ///
+    /// The session is named by position, not by value: in a container or under
+    /// `unshare --pid`, a session whose leader lives outside this pid namespace reads
+    /// as 0, and replacing every word `0` would rewrite `127.0.0.1` and exit codes.
+    fn redactor_with_session(&self, text: &str, regex: &str, rows: usize) -> Redactor {
+        let session = labkit::proc::stat(std::process::id()).unwrap().session;
+        let found: Vec<u32> = regex::Regex::new(regex)
+            .unwrap()
+            .captures_iter(text)
+            .map(|c| c[2].parse().unwrap())
+            .collect();
+        assert_eq!(
+            found,
+            vec![session; rows],
+            "one session, the test's:\n{text}"
+        );
+        Redactor::new()
+            .pattern(regex, "${1}[SID]")
+            .id(self.master, "MASTER")
+            .id(self.workers[0], "WORKER-1")
+            .id(self.workers[1], "WORKER-2")
+            .id(std::process::id(), "TEST")
             .id(self.cluster.addr.port(), "PORT")
     }
 
@@ -138,9 +163,12 @@ fn ps_shows_the_master_its_workers_and_their_threads() {
     }
     let o = Observed::start();
     let r = o.redactor();
-    let tree = realign(&r.apply(&sh(
-        &o.fill("ps -o pid,ppid,pgid,sid,stat,nlwp,comm -p $MASTER --ppid $MASTER"),
-    )));
+    let tree = sh(&o.fill("ps -o pid,ppid,pgid,sid,stat,nlwp,comm -p $MASTER --ppid $MASTER"));
+    // The fourth number of a row is its SID.
+    let tree = realign(
+        &o.redactor_with_session(&tree, r"(?m)^(\s*\d+\s+\d+\s+\d+\s+)(\d+)\b", 3)
+            .apply(&tree),
+    );
     let threads = realign(&r.apply(&sh(
         &o.fill("ps -L -o pid,lwp,stat,comm -p $MASTER --ppid $MASTER"),
     )));
@@ -187,13 +215,14 @@ fn pstree_draws_the_master_with_its_workers() {
 #[test]
 fn proc_status_and_stat_show_the_state_the_family_and_the_signal_masks() {
     let o = Observed::start();
-    let r = o.redactor();
     let status = sh(&o.fill(
         "grep -E '^(Name|State|Tgid|PPid|Threads|SigBlk|SigCgt):' \
          /proc/$MASTER/status /proc/$WORKER1/status",
     ));
     let stat = sh(&o.fill("cut -d' ' -f1-8 /proc/$MASTER/stat /proc/$WORKER1/stat"));
     let task = sh(&o.fill("ls /proc/$MASTER/task /proc/$WORKER1/task"));
+    // The sixth field of /proc/PID/stat is the session.
+    let r = o.redactor_with_session(&stat, r"(?m)^(\d+ \(\S+\) \S \d+ \d+ )(\d+)\b", 2);
     let _g = Redactor::plain_settings().bind_to_scope();
     insta::assert_snapshot!(
         "observing_proc",

@@ -91,9 +91,18 @@ fn killpg_ends_the_whole_group_but_not_the_process_that_left_it() {
         };
         text.push_str(&format!("{role} {pid}: {now}\n"));
     }
+    // The session is named by position (`sid=N`), not by value: under a pid namespace
+    // (a container, `unshare --pid`) a session led from outside it reads as 0, and
+    // replacing every word `0` would rewrite unrelated numbers.
+    let printed: Vec<&str> = text
+        .split("sid=")
+        .skip(1)
+        .map(|rest| rest.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(printed, vec![session.to_string().as_str(); 5], "{text}");
     let mut redactor = Redactor::new()
-        .id(std::process::id(), "TEST")
-        .id(session, "SID");
+        .pattern(r"\bsid=\d+\b", "sid=[SID]")
+        .id(std::process::id(), "TEST");
     for (role, &pid) in &pids {
         redactor = redactor.id(pid, &role.to_uppercase().replace(' ', "-"));
     }

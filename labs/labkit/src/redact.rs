@@ -67,8 +67,19 @@ impl Redactor {
 
     /// Replace the number `id` (a pid, a tid, an inode) wherever it stands alone, with
     /// `[NAME]`. Added before the standard filters, so a known pid keeps its name.
+    ///
+    /// Panics on `0`: every standalone `0` in a transcript (an exit code, `127.0.0.1`)
+    /// would become `[NAME]`. A pid, pgid or sid reads as 0 when that process lives
+    /// outside the reader's pid namespace (a container, `unshare --pid`); redact such a
+    /// field by its place in the line with [`Redactor::pattern`] instead.
     pub fn id(mut self, id: impl std::fmt::Display, name: &str) -> Self {
-        let pattern = format!(r"\b{}\b", regex::escape(&id.to_string()));
+        let id = id.to_string();
+        assert!(
+            id != "0",
+            "Redactor::id(0, \"{name}\"): 0 is too common to redact by value; \
+             redact the field by its position with Redactor::pattern"
+        );
+        let pattern = format!(r"\b{}\b", regex::escape(&id));
         self.literals.push((pattern, format!("[{name}]")));
         self
     }
@@ -209,6 +220,13 @@ mod tests {
     fn ids_are_replaced_only_as_whole_numbers() {
         let redacted = Redactor::literals_only().id(12, "X").apply("12 123 412 12");
         assert_eq!(redacted, "[X] 123 412 [X]");
+    }
+
+    #[test]
+    #[should_panic(expected = "too common")]
+    fn an_id_of_zero_is_refused() {
+        // A session led from outside our pid namespace reads as 0.
+        Redactor::new().id(0, "SID");
     }
 
     #[test]
