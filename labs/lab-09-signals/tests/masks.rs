@@ -165,9 +165,11 @@ fn posix_spawn_ignores_32_and_33_even_from_a_parent_that_never_ignored_them() {
     cmd.arg("--spawn-report");
     // glibc's sigaction refuses its internal signals, so the raw system call: the kernel's
     // struct is handler, flags, restorer, mask, and all zeros mean SIG_DFL.
-    // SAFETY: rt_sigaction is async-signal-safe; nothing else runs in the forked child.
+    // SAFETY: rt_sigaction and sigaction are async-signal-safe; nothing else runs in the
+    // forked child.
     unsafe {
         std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            common::every_signal_at_its_default()?;
             let default = [0usize; 4];
             for signal in [32, 33] {
                 let r = libc::syscall(

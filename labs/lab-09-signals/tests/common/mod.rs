@@ -13,9 +13,27 @@ use std::process::Command;
 /// to SIG_IGN in every child, whatever the parent does with them, and an ignored signal
 /// survives exec, so the program would show them in `SigIgn` although no shell would give
 /// them to it.
+///
+/// It also gives the program every standard signal at its default action, as a shell at a
+/// terminal does. The test runner may have inherited some ignored, and SIG_IGN survives
+/// fork and exec: a script that starts `cargo test &` without job control runs it with
+/// SIGINT and SIGQUIT ignored (POSIX, Shell Command Language 2.11), and `nohup` adds SIGHUP.
 pub fn like_a_shell(cmd: &mut Command) -> &mut Command {
-    // SAFETY: the closure does nothing, so it cannot break anything in the forked child.
-    unsafe { cmd.pre_exec(|| Ok(())) }
+    // SAFETY: the closure only calls sigaction(2), which is async-signal-safe.
+    unsafe { cmd.pre_exec(every_signal_at_its_default) }
+}
+
+/// Set every standard signal but SIGKILL and SIGSTOP (whose action cannot change) to
+/// SIG_DFL. Meant for a `pre_exec` closure: it only calls sigaction(2).
+pub fn every_signal_at_its_default() -> std::io::Result<()> {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    for sig in Signal::iterator() {
+        if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {
+            // SAFETY: SIG_DFL installs no handler.
+            unsafe { signal(sig, SigHandler::SigDfl) }?;
+        }
+    }
+    Ok(())
 }
 
 /// glibc's internal signals (32 and 33) in a decoded mask, as `SIGRT32` and `SIGRT33`.
