@@ -116,8 +116,9 @@ pub fn verdict_text(verdict: &Verdict, allowed: usize) -> String {
 /// Outcomes listed in full by [`reveal_text`]; beyond that, only a count (and this run's).
 pub const SHOWN: usize = 8;
 
-/// The reveal: which allowed outcome this run produced and the allowed outcomes, or an
-/// error text (with both sides) when the run is not one of them.
+/// The reveal: which allowed outcome this run produced, the allowed outcomes and the family's
+/// notes on them ([`Drill::reveal_notes`]), or an error text (with both sides) when the run is
+/// not one of them.
 pub fn reveal_text<D: Drill>(
     allowed: &[D::Outcome],
     observed: &D::Outcome,
@@ -154,6 +155,9 @@ pub fn reveal_text<D: Drill>(
                 allowed.len() - SHOWN
             ));
         }
+    }
+    for note in D::reveal_notes(allowed) {
+        text.push_str(&format!("\n{note}\n"));
     }
     Ok(text)
 }

@@ -54,4 +54,12 @@ pub trait Drill {
     /// Writes an outcome in the answer format: `parse_answer(s, &format_answer(o)) == Ok(o)`
     /// for every outcome `o` of `allowed(s)`.
     fn format_answer(outcome: &Self::Outcome) -> String;
+
+    /// Paragraphs the reveal prints after the allowed outcomes, to explain a rule they show
+    /// (a family chooses from the outcomes alone; the reveal never sees the answer). None by
+    /// default.
+    fn reveal_notes(allowed: &[Self::Outcome]) -> Vec<String> {
+        let _ = allowed;
+        Vec::new()
+    }
 }

@@ -24,6 +24,13 @@
 //! that: the kernel ends the process when the signal is sent, `complete_signal()` in
 //! kernel/signal.c.) That makes cross-process delivery as deterministic as a `raise`.
 //!
+//! The SIGKILL traps run as written: `handle SIGKILL` and `ignore SIGKILL` call sigaction(2),
+//! which fails with EINVAL; the puppet takes that as the expected answer and answers `D`
+//! (any other answer stops the run with `E`). `block SIGKILL` calls sigprocmask(2), which
+//! succeeds; the puppet reads its mask back and stops the run with `E` if SIGKILL is in it.
+//! `raise SIGKILL` never returns, and `kill OTHER SIGKILL` ends the other process before the
+//! conductor's `S` reaches it: in both cases the report pipe reads end-of-file.
+//!
 //! A process that dies closes its report pipe: the conductor reads end-of-file and marks it
 //! dead. Each report pipe has exactly one writer for that reason: P closes C's ends right after
 //! the fork, and C closes P's.
@@ -80,8 +87,9 @@ pub fn last_run_pids() -> Vec<i32> {
 static ROLE: AtomicU8 = AtomicU8::new(b'?');
 static REPORT_FD: AtomicI32 = AtomicI32::new(-1);
 
-/// The handler every `handle SIG` step installs. Async-signal-safe only (signal-safety(7)):
-/// it builds the line in a stack buffer and makes one write(2), and puts errno back.
+/// The handler every `handle SIG` step installs (for SIGKILL, the kernel refuses it).
+/// Async-signal-safe only (signal-safety(7)): it builds the line in a stack buffer and makes
+/// one write(2), and puts errno back.
 extern "C" fn report_handled(signo: c_int) {
     let saved = Errno::last_raw();
     let name: &[u8] = match signo {
@@ -205,7 +213,33 @@ impl Puppet {
     fn set(&self, signal: Sig, handler: SigHandler) -> nix::Result<()> {
         let action = SigAction::new(handler, SaFlags::SA_RESTART, SigSet::empty());
         // SAFETY: the only handler we install makes async-signal-safe calls only.
-        unsafe { sigaction(signal.nix(), &action) }.map(drop)
+        let result = unsafe { sigaction(signal.nix(), &action) }.map(drop);
+        if signal != Sig::Kill {
+            return result;
+        }
+        // A SIGKILL trap: the kernel refuses to change SIGKILL's action (sigaction(2), EINVAL)
+        // and the program goes on, as a C program that ignores the return value would. Any
+        // other answer contradicts the model.
+        match result {
+            Err(Errno::EINVAL) => Ok(()),
+            Ok(()) => die(self.report, "sigaction(SIGKILL) succeeded"),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `sigprocmask(SIG_BLOCK, {SIG})`. For SIGKILL the call succeeds and the kernel leaves
+    /// SIGKILL out of the mask (sigprocmask(2), NOTES); the puppet reads the mask back and
+    /// stops the run if the kernel says otherwise.
+    fn block(&self, signal: Sig) -> nix::Result<()> {
+        sigprocmask(
+            SigmaskHow::SIG_BLOCK,
+            Some(&SigSet::from(signal.nix())),
+            None,
+        )?;
+        if signal == Sig::Kill && SigSet::thread_get_mask()?.contains(signal.nix()) {
+            die(self.report, "SIGKILL is in the mask after sigprocmask");
+        }
+        Ok(())
     }
 
     /// Runs one step; `Ok(true)` when the conductor gets a `D` for it.
@@ -220,9 +254,7 @@ impl Puppet {
             Action::Handle { signal } => self.set(*signal, SigHandler::Handler(report_handled)),
             Action::Ignore { signal } => self.set(*signal, SigHandler::SigIgn),
             Action::Default { signal } => self.set(*signal, SigHandler::SigDfl),
-            Action::Block { signal } => {
-                sigprocmask(SigmaskHow::SIG_BLOCK, Some(&one(*signal)), None)
-            }
+            Action::Block { signal } => self.block(*signal),
             Action::Unblock { signal } => {
                 sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&one(*signal)), None)
             }
@@ -500,7 +532,7 @@ impl Conductor {
 fn end_of(status: WaitStatus) -> Result<End, String> {
     match status {
         WaitStatus::Exited(_, code) => Ok(End::Exited(code as u8)),
-        WaitStatus::Signaled(_, signal, _) => Sig::ALL
+        WaitStatus::Signaled(_, signal, _) => Sig::EVERY
             .into_iter()
             .find(|s| s.nix() == signal)
             .map(End::Killed)

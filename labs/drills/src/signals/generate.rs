@@ -19,7 +19,21 @@ enum Kind {
     Kill,
     Print,
     Exec,
+    // The SIGKILL traps (sizes 3 and 4): the signal is SIGKILL, with no candidate draw.
+    /// `handle SIGKILL`, `ignore SIGKILL` or `block SIGKILL` (one more draw picks which).
+    KillTrap,
+    /// `raise SIGKILL`.
+    RaiseKill,
+    /// `kill OTHER SIGKILL`.
+    KillKill,
 }
+
+/// The three SIGKILL traps, in the order `KillTrap`'s draw picks from.
+const TRAPS: [fn(Sig) -> Action; 3] = [
+    |signal| Action::Handle { signal },
+    |signal| Action::Ignore { signal },
+    |signal| Action::Block { signal },
+];
 
 /// What the generator knows about a process without running anything: its dispositions and
 /// its mask (only the steps change them; `exec` turns handlers back into defaults; the fork
@@ -30,12 +44,33 @@ struct Known {
     ignored: Vec<Sig>,
     blocked: Vec<Sig>,
     execed: bool,
+    /// Whether this process (or P before the fork, for C) has set a SIGKILL trap: as a
+    /// reader who misses the rule sees it, SIGKILL would not kill it at once. The generator
+    /// does not put SIGKILL in the lists above (the real dispositions and mask never hold
+    /// it), so the closing unblocks never mention it.
+    kill_trap: bool,
+    /// Whether a step has already sent this process SIGKILL (it is dead from then on).
+    kill_sent: bool,
 }
 
 impl Known {
     /// A signal that would kill this process at once if sent now: default action, unblocked.
     fn fatal_now(&self, s: Sig) -> bool {
         !self.handled.contains(&s) && !self.ignored.contains(&s) && !self.blocked.contains(&s)
+    }
+}
+
+/// The weight of a SIGKILL kind (see the table on [`generate`]); 0 at sizes 1 and 2.
+fn kill_weight(size: u32, kind: Kind, me: &Known, target: &Known, forked: bool) -> u64 {
+    let s = size as usize - 1;
+    // SIGKILL is sent only to a process that looks protected against it (it has set a
+    // trap), and only once.
+    let may_send = |k: &Known| !k.kill_sent && k.kill_trap;
+    match kind {
+        Kind::KillTrap if !me.kill_trap => [0, 0, 1, 1][s],
+        Kind::RaiseKill if may_send(me) => [0, 0, 6, 4][s],
+        Kind::KillKill if forked && may_send(target) => [0, 0, 0, 4][s],
+        _ => 0,
     }
 }
 
@@ -65,6 +100,7 @@ fn candidates(
             c
         }
         Kind::Print | Kind::Exec => Vec::new(),
+        Kind::KillTrap | Kind::RaiseKill | Kind::KillKill => Vec::new(),
     }
 }
 
@@ -96,12 +132,15 @@ fn weight(
         Kind::Print => 2,
         Kind::Exec if first || execed => 0,
         Kind::Exec => [0, 1, 1, 1][s],
+        Kind::KillTrap | Kind::RaiseKill | Kind::KillKill => {
+            unreachable!("the SIGKILL kinds have their own weights (kill_weight)")
+        }
     };
     let needs_signal = !matches!(kind, Kind::Print | Kind::Exec);
     if needs_signal && has == 0 { 0 } else { w }
 }
 
-const KINDS: [Kind; 10] = [
+const KINDS: [Kind; 13] = [
     Kind::Handle,
     Kind::Ignore,
     Kind::Default,
@@ -112,7 +151,15 @@ const KINDS: [Kind; 10] = [
     Kind::Kill,
     Kind::Print,
     Kind::Exec,
+    Kind::KillTrap,
+    Kind::RaiseKill,
+    Kind::KillKill,
 ];
+
+/// Whether a kind is one of the SIGKILL kinds.
+fn is_sigkill(kind: Kind) -> bool {
+    matches!(kind, Kind::KillTrap | Kind::RaiseKill | Kind::KillKill)
+}
 
 /// The scenario for `seed` at `size` (clamped to 1..=4). The draws, in order, all from
 /// `Rng::new(seed)`:
@@ -126,10 +173,13 @@ const KINDS: [Kind; 10] = [
 /// 4. For each other middle step, in order:
 ///    - size 4 after the fork: the process, `chance(50)` → C, else P; otherwise P;
 ///    - the kind: `below(total weight)`, walking the table below in its order;
-///    - for every kind but print, exec and unblock all, the signal: `below(n)` among its
-///      candidates (see below); `kill`'s target is the other process (no draw).
-///      `print` draws nothing: its text is `after` and the previous step of the same
-///      process that is not a print, in action-list notation, or `start`.
+///    - for every kind but print, exec, unblock all and the three SIGKILL kinds, the
+///      signal: `below(n)` among its candidates (see below); `kill`'s target is the other
+///      process (no draw). `print` draws nothing: its text is `after` and the previous step
+///      of the same process that is not a print, in action-list notation, or `start`.
+///    - SIGKILL trap: `below(3)` picks the step, `handle SIGKILL`, `ignore SIGKILL` or
+///      `block SIGKILL` (in that order). raise SIGKILL (`raise SIGKILL`) and kill SIGKILL
+///      (`kill OTHER SIGKILL`) draw nothing.
 /// 5. The closing unblocks (no draws): for P, then C, if it still has signals blocked (as
 ///    tracked for the candidates), one `unblock all` at sizes 3–4, or at size 2 one
 ///    `unblock SIG` per blocked signal in signal-number order.
@@ -140,18 +190,28 @@ const KINDS: [Kind; 10] = [
 ///
 /// The weights of the step kinds, in this order:
 ///
-/// | kind        | size 1 | size 2 | size 3 | size 4 | 0 also when …                           |
-/// |-------------|--------|--------|--------|--------|-----------------------------------------|
-/// | handle      | 5      | 5      | 5      | 5      | no candidate                            |
-/// | ignore      | 2      | 2      | 2      | 2      | no candidate                            |
-/// | default     | 1      | 1      | 1      | 1      | no candidate                            |
-/// | block       | 0      | 3      | 4      | 3      | no candidate                            |
-/// | unblock     | 0      | 3      | 1      | 2      | no candidate                            |
-/// | unblock all | 0      | 0      | 4 (1)  | 3 (1)  | no candidate; (…) with one candidate    |
-/// | raise       | 6      | 6      | 6      | 4      | no candidate                            |
-/// | kill        | 0      | 0      | 0      | 4      | before the fork, or no candidate        |
-/// | print       | 2      | 2      | 2      | 2      | first step, or after a print by the same process |
-/// | exec        | 0      | 1      | 1      | 1      | first step, or this process has exec'd  |
+/// | kind          | size 1 | size 2 | size 3 | size 4 | 0 also when …                                                               |
+/// |---------------|--------|--------|--------|--------|-----------------------------------------------------------------------------|
+/// | handle        | 5      | 5      | 5      | 5      | no candidate                                                                |
+/// | ignore        | 2      | 2      | 2      | 2      | no candidate                                                                |
+/// | default       | 1      | 1      | 1      | 1      | no candidate                                                                |
+/// | block         | 0      | 3      | 4      | 3      | no candidate                                                                |
+/// | unblock       | 0      | 3      | 1      | 2      | no candidate                                                                |
+/// | unblock all   | 0      | 0      | 4 (1)  | 3 (1)  | no candidate; (…) with one candidate                                        |
+/// | raise         | 6      | 6      | 6      | 4      | no candidate                                                                |
+/// | kill          | 0      | 0      | 0      | 4      | before the fork, or no candidate                                            |
+/// | print         | 2      | 2      | 2      | 2      | first step, or after a print by the same process                            |
+/// | exec          | 0      | 1      | 1      | 1      | first step, or this process has exec'd                                      |
+/// | SIGKILL trap  | 0      | 0      | 1      | 1      | this process has set a SIGKILL trap                                         |
+/// | raise SIGKILL | 0      | 0      | 6      | 4      | no SIGKILL trap in this process, or it has been sent SIGKILL                |
+/// | kill SIGKILL  | 0      | 0      | 0      | 4      | before the fork; no SIGKILL trap in the target, or it has been sent SIGKILL |
+///
+/// The three SIGKILL kinds weigh 0 at sizes 1 and 2, so they change nothing there: a seed
+/// gives the same scenario at sizes 1 and 2 as before they existed. What they track, per
+/// process, from the steps alone: whether it has set a SIGKILL trap (C inherits P's at the
+/// fork; `exec` keeps it), and whether a step has already sent it SIGKILL (C starts without).
+/// SIGKILL is never one of the candidates of the other kinds, nor one of the signals in play,
+/// and the closing unblocks (step 5) never concern it.
 ///
 /// The candidates (in the order of the signals in play): handle, ignore — the signals not
 /// already handled, ignored; default — the handled or ignored ones; for these three, not the
@@ -186,6 +246,7 @@ pub fn generate(seed: u64, size: u32) -> Scenario {
             });
             known[Who::C.index()] = Known {
                 execed: false,
+                kill_sent: false,
                 ..known[Who::P.index()].clone()
             };
             forked = true;
@@ -220,7 +281,11 @@ pub fn generate(seed: u64, size: u32) -> Scenario {
             .iter()
             .map(|&k| {
                 let c = candidates(k, &in_play, me, target, late, just_set);
-                let w = weight(size, k, i == 0, after_print, forked, me.execed, c.len());
+                let w = if is_sigkill(k) {
+                    kill_weight(size, k, me, target, forked)
+                } else {
+                    weight(size, k, i == 0, after_print, forked, me.execed, c.len())
+                };
                 (k, c, w)
             })
             .collect();
@@ -237,7 +302,8 @@ pub fn generate(seed: u64, size: u32) -> Scenario {
                 }
             })
             .expect("roll < total");
-        let needs_signal = !matches!(kind, Kind::Print | Kind::Exec | Kind::UnblockAll);
+        let needs_signal =
+            !matches!(kind, Kind::Print | Kind::Exec | Kind::UnblockAll) && !is_sigkill(kind);
         let signal = if needs_signal {
             *rng.pick(&cands)
         } else {
@@ -292,6 +358,21 @@ pub fn generate(seed: u64, size: u32) -> Scenario {
                 me.execed = true;
                 me.handled.clear(); // handlers go back to the default; ignores stay
                 Action::Exec
+            }
+            Kind::KillTrap => {
+                me.kill_trap = true;
+                rng.pick(&TRAPS)(Sig::Kill)
+            }
+            Kind::RaiseKill => {
+                me.kill_sent = true;
+                Action::Raise { signal: Sig::Kill }
+            }
+            Kind::KillKill => {
+                known[who.other().index()].kill_sent = true;
+                Action::Kill {
+                    target: who.other(),
+                    signal: Sig::Kill,
+                }
             }
         };
         steps.push(Step { who, action });

@@ -8,6 +8,10 @@
 //! - [`exec`] runs it for real inside `drill-exec`: a process P forked from `drill-exec`
 //!   (and, at size 4, a child C that P forks), driven one step at a time.
 //!
+//! At sizes 3 and 4 a scenario may also set a trap: a step that tries to handle, ignore or
+//! block SIGKILL, and later a SIGKILL sent to that process. None of the three is possible
+//! (signal(7)); the model and the executor say what happens instead (see [`model`]).
+//!
 //! The steps run one at a time, in the listed order, even when two processes take part:
 //! `drill-exec` tells a process to run its next step and waits until it has, so the only
 //! freedom left to the kernel is the one POSIX gives it (the order in which several pending
@@ -25,8 +29,13 @@ use std::fmt::{self, Write as _};
 pub use exec::{RESUME_ARG, RESUME_ENV, SCENARIO_ARG, last_run_pids, resume, run_stdin_scenario};
 pub use generate::generate;
 
-/// The signals the drills use. All five terminate the process by default (signal(7),
-/// "Standard signals" table: action "Term").
+/// The signals the drills use. The first five terminate the process by default (signal(7),
+/// "Standard signals" table: action "Term"), and a program may catch, ignore or block them.
+/// SIGKILL (sizes 3 and 4 only) terminates too, and a program can do none of the three: the
+/// generator draws it only as a trap (see [`model`]).
+///
+/// The derived order is the declaration order, not the signal numbers: SIGKILL comes last so
+/// that the five keep their indices (0 to 4) in the model's arrays and bit sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Sig {
     #[serde(rename = "SIGHUP")]
@@ -39,17 +48,31 @@ pub enum Sig {
     Usr2,
     #[serde(rename = "SIGTERM")]
     Term,
+    #[serde(rename = "SIGKILL")]
+    Kill,
 }
 
 impl Sig {
-    /// All five, in signal-number order (the order the generator draws from).
+    /// The five that can be caught, ignored and blocked, in signal-number order (the order
+    /// the generator draws from). `unblock all` unblocks these five.
     pub const ALL: [Sig; 5] = [Sig::Hup, Sig::Int, Sig::Usr1, Sig::Usr2, Sig::Term];
 
-    /// The signal number on Linux (x86-64 and arm64 alike for these five).
+    /// Every signal a scenario may name: the five, then SIGKILL.
+    pub const EVERY: [Sig; 6] = [
+        Sig::Hup,
+        Sig::Int,
+        Sig::Usr1,
+        Sig::Usr2,
+        Sig::Term,
+        Sig::Kill,
+    ];
+
+    /// The signal number on Linux (x86-64 and arm64 alike for these six).
     pub fn number(self) -> u8 {
         match self {
             Sig::Hup => 1,
             Sig::Int => 2,
+            Sig::Kill => 9,
             Sig::Usr1 => 10,
             Sig::Usr2 => 12,
             Sig::Term => 15,
@@ -63,11 +86,12 @@ impl Sig {
             Sig::Usr1 => "SIGUSR1",
             Sig::Usr2 => "SIGUSR2",
             Sig::Term => "SIGTERM",
+            Sig::Kill => "SIGKILL",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Sig> {
-        Sig::ALL.into_iter().find(|s| s.name() == name)
+        Sig::EVERY.into_iter().find(|s| s.name() == name)
     }
 
     pub fn nix(self) -> nix::sys::signal::Signal {
@@ -78,10 +102,14 @@ impl Sig {
             Sig::Usr1 => Signal::SIGUSR1,
             Sig::Usr2 => Signal::SIGUSR2,
             Sig::Term => Signal::SIGTERM,
+            Sig::Kill => Signal::SIGKILL,
         }
     }
 
+    /// The signal's bit in the model's blocked and pending sets (the five only: SIGKILL is
+    /// never blocked nor left pending).
     fn bit(self) -> u8 {
+        debug_assert!(self != Sig::Kill, "SIGKILL has no bit in the model's sets");
         1 << (self as u8)
     }
 }
@@ -153,6 +181,26 @@ pub enum Action {
     Exit { code: u8 },
 }
 
+impl Action {
+    /// The signal the step names, if it names one.
+    pub fn signal(&self) -> Option<Sig> {
+        match self {
+            Action::Handle { signal }
+            | Action::Ignore { signal }
+            | Action::Default { signal }
+            | Action::Block { signal }
+            | Action::Unblock { signal }
+            | Action::Raise { signal }
+            | Action::Kill { signal, .. } => Some(*signal),
+            Action::UnblockAll
+            | Action::Print { .. }
+            | Action::Exec
+            | Action::Fork
+            | Action::Exit { .. } => None,
+        }
+    }
+}
+
 impl fmt::Display for Action {
     /// The action-list notation (`handle SIGUSR1`, `kill C SIGTERM`, `print "…"`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -192,6 +240,23 @@ impl Scenario {
     /// Whether C takes part (size 4: the scenario has a `fork` step).
     pub fn has_child(&self) -> bool {
         self.steps.iter().any(|s| s.action == Action::Fork)
+    }
+
+    /// Whether a step names SIGKILL (the traps of sizes 3 and 4).
+    pub fn names_sigkill(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.action.signal() == Some(Sig::Kill))
+    }
+
+    /// The signal names an answer to this scenario may use: the five, and SIGKILL when a
+    /// step names it.
+    fn answer_signals(&self) -> &'static [Sig] {
+        if self.names_sigkill() {
+            &Sig::EVERY
+        } else {
+            &Sig::ALL
+        }
     }
 }
 
@@ -268,6 +333,29 @@ impl crate::Drill for Signals {
     fn format_answer(outcome: &Outcome) -> String {
         format_answer(outcome)
     }
+
+    fn reveal_notes(allowed: &[Outcome]) -> Vec<String> {
+        reveal_notes(allowed)
+    }
+}
+
+/// What the reveal adds after the outcomes: when SIGKILL ends a process in one of them, why
+/// the steps that tried to handle, ignore or block it changed nothing.
+pub fn reveal_notes(allowed: &[Outcome]) -> Vec<String> {
+    let killed = allowed
+        .iter()
+        .flat_map(|o| &o.status)
+        .any(|line| line.contains(" killed by SIGKILL "));
+    if !killed {
+        return Vec::new();
+    }
+    vec![
+        "SIGKILL cannot be caught, ignored or blocked (signal(7)). sigaction() on it fails with\n\
+         EINVAL and changes nothing, sigprocmask() leaves it out of the mask without an error,\n\
+         and a SIGKILL ends the process at once, whatever its mask: no handler runs, and a\n\
+         shell shows $?=137 (128 + 9)."
+            .to_string(),
+    ]
 }
 
 /// The C-like line for one step (the pseudo-code column of [`render`]).
@@ -338,12 +426,22 @@ pub fn render(scenario: &Scenario) -> String {
             pseudo_code(step, i + 2)
         );
     }
-    out.push_str(
-        "\nRules:\n\
-         - At the start, all five signals have their default action (terminate) and none is\n\
-         \x20 blocked or pending.\n\
-         - A step of a process that has died is skipped.\n",
-    );
+    out.push_str("\nRules:\n");
+    if scenario.names_sigkill() {
+        // The same rule, naming SIGKILL too, and saying what `all five` covers. It does not
+        // say what the SIGKILL steps do: that is the question.
+        out.push_str(
+            "- At the start, SIGKILL and the five signals SIGHUP, SIGINT, SIGUSR1, SIGUSR2 and\n\
+             \x20 SIGTERM (`all five`) have their default action (terminate), and none is blocked\n\
+             \x20 or pending.\n",
+        );
+    } else {
+        out.push_str(
+            "- At the start, all five signals have their default action (terminate) and none is\n\
+             \x20 blocked or pending.\n",
+        );
+    }
+    out.push_str("- A step of a process that has died is skipped.\n");
     if child {
         out.push_str(
             "- C inherits P's handlers, ignored signals and mask at the fork, not P's pending\n\
@@ -401,9 +499,16 @@ fn parse_who(text: &str) -> Option<Who> {
     }
 }
 
-/// `SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGTERM`: the names an answer may use.
-fn signal_names() -> String {
-    Sig::ALL.map(Sig::name).join(", ")
+/// `SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGTERM` (and `, SIGKILL` when the scenario names
+/// it): the names an answer may use.
+fn signal_names(scenario: &Scenario) -> String {
+    let names: Vec<&str> = scenario.answer_signals().iter().map(|s| s.name()).collect();
+    names.join(", ")
+}
+
+/// A signal name an answer to `scenario` may use.
+fn parse_sig(scenario: &Scenario, name: &str) -> Option<Sig> {
+    Sig::from_name(name).filter(|s| scenario.answer_signals().contains(s))
 }
 
 /// What a line may not name in `scenario`: C when the scenario has no `fork`.
@@ -446,13 +551,13 @@ fn parse_report_line(scenario: &Scenario, line: &str) -> Result<String, String> 
     }
     let words: Vec<&str> = line.split_whitespace().collect();
     if let [who, "handled", sig] = words[..]
-        && let (Some(who), Some(sig)) = (parse_who(who), Sig::from_name(sig))
+        && let (Some(who), Some(sig)) = (parse_who(who), parse_sig(scenario, sig))
     {
         return Ok(handled_line(check_who(scenario, who)?, sig));
     }
     Err(format!(
         "expected `P handled SIGNAME` or `P: TEXT` (P or C; SIGNAME one of {}), found `{line}`",
-        signal_names()
+        signal_names(scenario)
     ))
 }
 
@@ -468,7 +573,9 @@ fn parse_status_line(scenario: &Scenario, line: &str) -> Result<String, String> 
         {
             parse_who(who)
         }
-        [who, "killed", "by", sig, d] if Sig::from_name(sig).is_some() && dollar(d).is_some() => {
+        [who, "killed", "by", sig, d]
+            if parse_sig(scenario, sig).is_some() && dollar(d).is_some() =>
+        {
             parse_who(who)
         }
         ["C", "was", "never", "forked"] => Some(Who::C),
@@ -481,7 +588,7 @@ fn parse_status_line(scenario: &Scenario, line: &str) -> Result<String, String> 
         }
         None => Err(format!(
             "expected `P exited with code N $?=N`, `P killed by SIGNAME $?=N` or `C was never forked` (P or C; N from 0 to 255; SIGNAME one of {}), found `{line}`",
-            signal_names()
+            signal_names(scenario)
         )),
     }
 }

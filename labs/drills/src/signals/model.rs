@@ -39,6 +39,25 @@
 //! - `fork` copies dispositions and mask; the child's pending set starts empty (fork(2));
 //! - a dead process is a zombie until the end of the run (nobody waits): `kill` on it
 //!   succeeds and does nothing, and its remaining steps are skipped.
+//!
+//! SIGKILL (the traps of sizes 3 and 4) follows none of the rules above but the last:
+//!
+//! - its disposition cannot change: `sigaction(SIGKILL, …)` fails with EINVAL and changes
+//!   nothing, for a handler, SIG_IGN and SIG_DFL alike (sigaction(2), ERRORS: "an attempt is
+//!   made to change the action for SIGKILL or SIGSTOP, which cannot be caught or ignored";
+//!   Linux: `do_sigaction()` in kernel/signal.c returns -EINVAL when `sig_kernel_only(sig)`).
+//!   The program goes on after the failed call: the step is not a failure of the drill;
+//! - it cannot be blocked, and trying is no error: sigprocmask(2), NOTES, "It is not
+//!   possible to block SIGKILL or SIGSTOP. Attempts to do so are silently ignored." The call
+//!   succeeds and the mask stays without it (Linux: `rt_sigprocmask` in kernel/signal.c
+//!   removes both from the new set before applying it; `/proc/PID/status` `SigBlk` keeps
+//!   bit 8, for signal 9, clear). Unblocking it changes nothing either;
+//! - so it is never pending in a live process and never handled: sent to a running process,
+//!   blocked mask or not, it ends the process at once, without a handler line (signal(7):
+//!   "The signals SIGKILL and SIGSTOP cannot be caught, blocked, or ignored"), and a shell
+//!   shows `$?` = 137 (128 + 9). Sent to a zombie it does nothing, like any signal;
+//! - `execve` and `fork` have nothing of it to carry: its disposition is always the default
+//!   and it is never in the mask or pending.
 
 use std::collections::BTreeSet;
 
@@ -100,6 +119,10 @@ impl State {
     /// Delivery of an unblocked signal to a running process: its disposition decides.
     fn deliver(&mut self, who: Who, sig: Sig) {
         let p = self.proc(who);
+        if sig == Sig::Kill {
+            p.end = Some(EndKey::Killed(sig)); // no disposition but the default
+            return;
+        }
         match p.disp[sig as usize] {
             Disp::Handle => self.lines.push(handled_line(who, sig)),
             Disp::Ignore => {}
@@ -112,6 +135,10 @@ impl State {
         let p = self.proc(who);
         if !p.running() {
             return vec![self]; // never forked, or a zombie: nothing happens
+        }
+        if sig == Sig::Kill {
+            self.deliver(who, sig); // never blocked: it kills now
+            return vec![self];
         }
         if p.blocked & sig.bit() != 0 {
             if p.disp[sig as usize] == Disp::Ignore {
@@ -128,6 +155,9 @@ impl State {
     }
 
     fn set_disp(&mut self, who: Who, sig: Sig, disp: Disp) {
+        if sig == Sig::Kill {
+            return; // sigaction fails with EINVAL: nothing changes
+        }
         let p = self.proc(who);
         p.disp[sig as usize] = disp;
         if disp == Disp::Ignore {
@@ -144,6 +174,8 @@ impl State {
             Action::Handle { signal } => self.set_disp(who, *signal, Disp::Handle),
             Action::Ignore { signal } => self.set_disp(who, *signal, Disp::Ignore),
             Action::Default { signal } => self.set_disp(who, *signal, Disp::Default),
+            // sigprocmask leaves SIGKILL out of the mask: blocking or unblocking it does nothing.
+            Action::Block { signal: Sig::Kill } | Action::Unblock { signal: Sig::Kill } => {}
             Action::Block { signal } => self.proc(who).blocked |= signal.bit(),
             Action::Unblock { signal } => {
                 let p = self.proc(who);
