@@ -507,6 +507,10 @@ fn perf_trace_times_the_workers_accept_calls() {
     let text = std::fs::read_to_string(&out).unwrap();
     let r = Redactor::new()
         .id(worker, "WORKER")
+        // perf names a thread by the COMM records it reads from per-CPU buffers; now and
+        // then it prints a worker's call before it has read the worker's name, and shows
+        // `:TID/TID` instead of `cluster/TID` (seen in a loop of workspace runs).
+        .pattern(r" :\[WORKER\]/\[WORKER\] ", " cluster/[WORKER] ")
         .pattern(r"(?m)^ *\d+\.\d+ \( *\d+\.\d+ ms\)", "[TIME] ([DURATION])")
         .numbered(r"socket:\[\d+\]", "SOCKET")
         .numbered(r"0x[0-9a-f]+", "ADDR");
