@@ -182,7 +182,17 @@ fn double_fork_in_proc() {
     assert_eq!(number_after(&log, "started by "), starter_pid);
     let leader = number_after(&log, "session leader ");
     let me = std::process::id();
-    let stat = proc::stat(pid).unwrap();
+    // The starter returns once the daemon has reported ready; the daemon may still be
+    // running its first steps (a log line). Wait until it sleeps in its loop, so that the
+    // STAT column reads the same on every run.
+    let stat = eventually(DEFAULT_TIMEOUT, || {
+        let stat = proc::stat(pid).map_err(|e| e.to_string())?;
+        match stat.state {
+            'S' => Ok(stat),
+            state => Err(format!("the daemon is in state {state}")),
+        }
+    })
+    .unwrap();
     assert_eq!(
         stat.ppid, me,
         "re-parented to the subreaper (this test), not to the starter"
