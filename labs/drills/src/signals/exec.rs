@@ -16,20 +16,29 @@
 //! ```
 //!
 //! A signal sent to the *other* process arrives while that process sleeps in read(2) on its
-//! command pipe. After the sender's `D`, the conductor sends the receiver `S` and waits for its
-//! `D`: the kernel checks for pending unblocked signals at every switch from kernel to user
-//! mode, such as the return from that read(2) (signal(7), "Execution of signal handlers"), so
-//! the signal is handled, or kills the receiver, before the receiver's code sees the command,
-//! and the handler's line comes before the `D`. (A fatal default action does not even wait for
-//! that: the kernel ends the process when the signal is sent, `complete_signal()` in
-//! kernel/signal.c.) That makes cross-process delivery as deterministic as a `raise`.
+//! command pipe (or is on its way there after its last `D`). After the sender's `D`, the
+//! conductor sends the receiver `S` and reads its report pipe until `D` or end-of-file, and
+//! only then runs the next step. The kernel checks for pending unblocked signals at every
+//! switch from kernel to user mode, such as the return from that read(2) (signal(7),
+//! "Execution of signal handlers"), so the signal is handled, or kills the receiver, before
+//! the receiver's code sees the command, and the handler's line comes before the `D`. An
+//! unblocked signal whose action is to terminate (the default of the five, and SIGKILL
+//! always) is not handled on that return: `complete_signal()` in kernel/signal.c marks the
+//! receiver's thread group as exiting, queues SIGKILL for each thread and wakes them, and
+//! kill(2) may return to the sender before the receiver has died. The receiver dies on its
+//! way back from the kernel, without returning to its program, so it never answers `D`; its
+//! report pipe reads end-of-file once it has exited (the kernel closes its files). That wait
+//! for the answer or the end-of-file, not the speed of the kill, makes cross-process delivery
+//! as deterministic as a `raise`.
 //!
 //! The SIGKILL traps run as written: `handle SIGKILL` and `ignore SIGKILL` call sigaction(2),
 //! which fails with EINVAL; the puppet takes that as the expected answer and answers `D`
 //! (any other answer stops the run with `E`). `block SIGKILL` calls sigprocmask(2), which
 //! succeeds; the puppet reads its mask back and stops the run with `E` if SIGKILL is in it.
-//! `raise SIGKILL` never returns, and `kill OTHER SIGKILL` ends the other process before the
-//! conductor's `S` reaches it: in both cases the report pipe reads end-of-file.
+//! `raise SIGKILL` never returns: the conductor reads the process's report pipe to its
+//! end-of-file. `kill OTHER SIGKILL` returns, perhaps while the other process still lives;
+//! that one cannot answer the `S` that follows, and the conductor reads its report pipe to
+//! end-of-file before the next step, as for any fatal signal above.
 //!
 //! A process that dies closes its report pipe: the conductor reads end-of-file and marks it
 //! dead. Each report pipe has exactly one writer for that reason: P closes C's ends right after
@@ -505,8 +514,9 @@ impl Conductor {
             self.links[who.index()].send(&format!("G {i}\n"));
             self.collect(who)?;
             let sync = match step.action {
-                // The signal is pending in the receiver (or has already killed it): make the
-                // receiver come back from its read(2) once, so it is delivered now.
+                // The signal is pending in the receiver (or the receiver is dying of it, or
+                // dead): make the receiver come back from its read(2) once, so it is delivered
+                // now, and wait for its `D` or, if it dies, its end-of-file.
                 Action::Kill { target, .. } => Some(target),
                 // Wait until C has taken its new identity: a signal P sends it next must find
                 // C's handler writing "C handled ...", not the "P" it inherited with the fork.

@@ -45,11 +45,12 @@ struct Known {
     blocked: Vec<Sig>,
     execed: bool,
     /// Whether this process (or P before the fork, for C) has set a SIGKILL trap: as a
-    /// reader who misses the rule sees it, SIGKILL would not kill it at once. The generator
+    /// reader who misses the rule sees it, SIGKILL would not kill it. The generator
     /// does not put SIGKILL in the lists above (the real dispositions and mask never hold
     /// it), so the closing unblocks never mention it.
     kill_trap: bool,
-    /// Whether a step has already sent this process SIGKILL (it is dead from then on).
+    /// Whether a step has already aimed SIGKILL at this process (it gets no more middle
+    /// steps: it is dead from then on, unless the sender was dead already).
     kill_sent: bool,
 }
 
@@ -61,11 +62,12 @@ impl Known {
 }
 
 /// The weight of a SIGKILL kind (see the table on [`generate`]); 0 at sizes 1 and 2.
-fn kill_weight(size: u32, kind: Kind, me: &Known, target: &Known, forked: bool) -> u64 {
+fn kill_weight(size: u32, kind: Kind, me: &Known, target: &Known, forked: bool, late: bool) -> u64 {
     let s = size as usize - 1;
     // SIGKILL is sent only to a process that looks protected against it (it has set a
-    // trap), and only once.
-    let may_send = |k: &Known| !k.kill_sent && k.kill_trap;
+    // trap), only once, and only where any signal may be fatal: in the last two middle
+    // steps, so that the list does not go on for a process that is dead.
+    let may_send = |k: &Known| late && !k.kill_sent && k.kill_trap;
     match kind {
         Kind::KillTrap if !me.kill_trap => [0, 0, 1, 1][s],
         Kind::RaiseKill if may_send(me) => [0, 0, 6, 4][s],
@@ -171,7 +173,11 @@ fn is_sigkill(kind: Kind) -> bool {
 /// 3. Size 4 only: the fork's position among the middle steps, `1 + below(2)` (0-based).
 ///    The fork step (`P: fork`) makes no further draws, and it counts as a middle step.
 /// 4. For each other middle step, in order:
-///    - size 4 after the fork: the process, `chance(50)` → C, else P; otherwise P;
+///    - the process. A process that a SIGKILL step (`raise SIGKILL`, `kill OTHER SIGKILL`)
+///      has been aimed at gets no more middle steps. If every process that exists has been
+///      (P alone, before the fork or at sizes 1–3), the middle steps end there: the rest
+///      are not drawn. At size 4 after the fork, if one of the two has been, the step is
+///      the other's (no draw); otherwise `chance(50)` → C, else P. In every other case, P;
 ///    - the kind: `below(total weight)`, walking the table below in its order;
 ///    - for every kind but print, exec, unblock all and the three SIGKILL kinds, the
 ///      signal: `below(n)` among its candidates (see below); `kill`'s target is the other
@@ -190,28 +196,34 @@ fn is_sigkill(kind: Kind) -> bool {
 ///
 /// The weights of the step kinds, in this order:
 ///
-/// | kind          | size 1 | size 2 | size 3 | size 4 | 0 also when …                                                               |
-/// |---------------|--------|--------|--------|--------|-----------------------------------------------------------------------------|
-/// | handle        | 5      | 5      | 5      | 5      | no candidate                                                                |
-/// | ignore        | 2      | 2      | 2      | 2      | no candidate                                                                |
-/// | default       | 1      | 1      | 1      | 1      | no candidate                                                                |
-/// | block         | 0      | 3      | 4      | 3      | no candidate                                                                |
-/// | unblock       | 0      | 3      | 1      | 2      | no candidate                                                                |
-/// | unblock all   | 0      | 0      | 4 (1)  | 3 (1)  | no candidate; (…) with one candidate                                        |
-/// | raise         | 6      | 6      | 6      | 4      | no candidate                                                                |
-/// | kill          | 0      | 0      | 0      | 4      | before the fork, or no candidate                                            |
-/// | print         | 2      | 2      | 2      | 2      | first step, or after a print by the same process                            |
-/// | exec          | 0      | 1      | 1      | 1      | first step, or this process has exec'd                                      |
-/// | SIGKILL trap  | 0      | 0      | 1      | 1      | this process has set a SIGKILL trap                                         |
-/// | raise SIGKILL | 0      | 0      | 6      | 4      | no SIGKILL trap in this process, or it has been sent SIGKILL                |
-/// | kill SIGKILL  | 0      | 0      | 0      | 4      | before the fork; no SIGKILL trap in the target, or it has been sent SIGKILL |
+/// | kind          | size 1 | size 2 | size 3 | size 4 | 0 also when …                                                                         |
+/// |---------------|--------|--------|--------|--------|---------------------------------------------------------------------------------------|
+/// | handle        | 5      | 5      | 5      | 5      | no candidate                                                                          |
+/// | ignore        | 2      | 2      | 2      | 2      | no candidate                                                                          |
+/// | default       | 1      | 1      | 1      | 1      | no candidate                                                                          |
+/// | block         | 0      | 3      | 4      | 3      | no candidate                                                                          |
+/// | unblock       | 0      | 3      | 1      | 2      | no candidate                                                                          |
+/// | unblock all   | 0      | 0      | 4 (1)  | 3 (1)  | no candidate; (…) with one candidate                                                  |
+/// | raise         | 6      | 6      | 6      | 4      | no candidate                                                                          |
+/// | kill          | 0      | 0      | 0      | 4      | before the fork, or no candidate                                                      |
+/// | print         | 2      | 2      | 2      | 2      | first step, or after a print by the same process                                      |
+/// | exec          | 0      | 1      | 1      | 1      | first step, or this process has exec'd                                                |
+/// | SIGKILL trap  | 0      | 0      | 1      | 1      | this process has set a SIGKILL trap                                                   |
+/// | raise SIGKILL | 0      | 0      | 6      | 4      | early; no SIGKILL trap in this process                                                |
+/// | kill SIGKILL  | 0      | 0      | 0      | 4      | before the fork, or early; no SIGKILL trap in the target, or it has been sent SIGKILL |
+///
+/// *Early*: one of the middle steps before the last two.
 ///
 /// The three SIGKILL kinds weigh 0 at sizes 1 and 2, so they change nothing there: a seed
-/// gives the same scenario at sizes 1 and 2 as before they existed. What they track, per
-/// process, from the steps alone: whether it has set a SIGKILL trap (C inherits P's at the
-/// fork; `exec` keeps it), and whether a step has already sent it SIGKILL (C starts without).
-/// SIGKILL is never one of the candidates of the other kinds, nor one of the signals in play,
-/// and the closing unblocks (step 5) never concern it.
+/// gives the same scenario at sizes 1 and 2 as before they existed (no SIGKILL step is drawn,
+/// so no process is ever left without middle steps either). What they track, per process,
+/// from the steps alone: whether it has set a SIGKILL trap (C inherits P's at the fork;
+/// `exec` keeps it), and whether a step has already sent it SIGKILL (C starts without).
+/// SIGKILL is sent only in the last two middle steps, where any `raise` or `kill` may be
+/// fatal too, and the process it is aimed at gets no middle step after it (step 4), so a list
+/// goes on for a process killed by SIGKILL only with the closing `unblock all` (step 5) and
+/// its `exit`, which every list has. SIGKILL is never one of the candidates of the other
+/// kinds, nor one of the signals in play, and the closing unblocks never concern it.
 ///
 /// The candidates (in the order of the signals in play): handle, ignore — the signals not
 /// already handled, ignored; default — the handled or ignored ones; for these three, not the
@@ -252,10 +264,15 @@ pub fn generate(seed: u64, size: u32) -> Scenario {
             forked = true;
             continue;
         }
-        let who = if forked && rng.chance(50) {
-            Who::C
-        } else {
-            Who::P
+        // A process that a SIGKILL step has been aimed at gets no more middle steps: the
+        // other one takes them without a draw, and when neither is left, the middle ends.
+        let sent = |w: Who| known[w.index()].kill_sent;
+        let who = match (forked, sent(Who::P), sent(Who::C)) {
+            (false, true, _) | (true, true, true) => break,
+            (true, true, false) => Who::C,
+            (true, false, true) => Who::P,
+            (_, false, false) if forked && rng.chance(50) => Who::C,
+            _ => Who::P,
         };
         let late = i + 2 >= middle;
         let after_print = steps
@@ -282,7 +299,7 @@ pub fn generate(seed: u64, size: u32) -> Scenario {
             .map(|&k| {
                 let c = candidates(k, &in_play, me, target, late, just_set);
                 let w = if is_sigkill(k) {
-                    kill_weight(size, k, me, target, forked)
+                    kill_weight(size, k, me, target, forked, late)
                 } else {
                     weight(size, k, i == 0, after_print, forked, me.execed, c.len())
                 };

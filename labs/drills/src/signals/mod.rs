@@ -352,8 +352,10 @@ pub fn reveal_notes(allowed: &[Outcome]) -> Vec<String> {
     vec![
         "SIGKILL cannot be caught, ignored or blocked (signal(7)). sigaction() on it fails with\n\
          EINVAL and changes nothing, sigprocmask() leaves it out of the mask without an error,\n\
-         and a SIGKILL ends the process at once, whatever its mask: no handler runs, and a\n\
-         shell shows $?=137 (128 + 9)."
+         and SIGKILL ends the process whatever its mask, before it gets back from the kernel\n\
+         to its program: no handler runs, and a shell shows $?=137 (128 + 9).\n\
+         kill(getpid(), SIGKILL) never returns; kill() to another process may return before\n\
+         that process has died, but it runs no further step."
             .to_string(),
     ]
 }

@@ -52,10 +52,18 @@
 //!   succeeds and the mask stays without it (Linux: `rt_sigprocmask` in kernel/signal.c
 //!   removes both from the new set before applying it; `/proc/PID/status` `SigBlk` keeps
 //!   bit 8, for signal 9, clear). Unblocking it changes nothing either;
-//! - so it is never pending in a live process and never handled: sent to a running process,
-//!   blocked mask or not, it ends the process at once, without a handler line (signal(7):
-//!   "The signals SIGKILL and SIGSTOP cannot be caught, blocked, or ignored"), and a shell
-//!   shows `$?` = 137 (128 + 9). Sent to a zombie it does nothing, like any signal;
+//! - so it is never held back by the mask and never handled (signal(7): "The signals
+//!   SIGKILL and SIGSTOP cannot be caught, blocked, or ignored"): whatever the mask, the
+//!   process it is sent to dies the next time it is in the kernel (a sleeping one is woken,
+//!   a running one interrupted), without getting back to its program. There is no handler
+//!   line, and a shell shows `$?` = 137 (128 + 9). `raise SIGKILL`
+//!   (`kill(getpid(), SIGKILL)`) never returns. `kill OTHER SIGKILL` may return before the
+//!   other process has died: the kernel marks it as exiting, queues SIGKILL for it and
+//!   wakes it (`complete_signal()` in kernel/signal.c), and it dies a little later. The
+//!   model ends it at the `kill` step all the same: its next step would need the read(2) on
+//!   its command pipe to return to it, and the executor waits for its report pipe's
+//!   end-of-file before any other step runs (see [`super::exec`]). Sent to a zombie,
+//!   SIGKILL does nothing, like any signal;
 //! - `execve` and `fork` have nothing of it to carry: its disposition is always the default
 //!   and it is never in the mask or pending.
 
@@ -137,7 +145,7 @@ impl State {
             return vec![self]; // never forked, or a zombie: nothing happens
         }
         if sig == Sig::Kill {
-            self.deliver(who, sig); // never blocked: it kills now
+            self.deliver(who, sig); // never blocked: the target runs no further step
             return vec![self];
         }
         if p.blocked & sig.bit() != 0 {
