@@ -25,18 +25,25 @@ pub const CHROMEDRIVER: &str = "chromedriver";
 const WINDOW: &str = "--window-size=1280,900";
 
 /// A running `chromedriver` (and the browsers it starts), killed with its process group when
-/// dropped.
+/// dropped; then its scratch directory is removed.
 #[derive(Debug)]
 pub struct Driver {
+    // Fields drop in this order: the processes first, then the directory they wrote in.
     _process: ChildGuard,
+    _scratch: tempfile::TempDir,
     pub port: u16,
 }
 
 impl Driver {
     /// Start `chromedriver --port=0` and read the port it chose from its startup line.
     pub fn start() -> io::Result<Driver> {
+        // ChromeDriver and Chromium make their profile and scratch directories under
+        // TMPDIR, and a browser killed with its group never removes them: give them one
+        // of ours, removed when the driver is dropped.
+        let scratch = tempfile::Builder::new().prefix("book-check-").tempdir()?;
         let mut cmd = Command::new(CHROMEDRIVER);
         cmd.arg("--port=0")
+            .env("TMPDIR", scratch.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -60,6 +67,7 @@ impl Driver {
             .ok_or_else(|| io::Error::other(format!("no port in {line:?}")))?;
         Ok(Driver {
             _process: process,
+            _scratch: scratch,
             port,
         })
     }
