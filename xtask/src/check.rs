@@ -63,7 +63,8 @@ pub fn check(root: &Path, timeout: Duration, write_map: bool) -> Result<String, 
         if !succeeded(&run) {
             return Err(format!(
                 "{package} fails even with every solution in place:\n{}",
-                tail(&run, 30)
+                // Enough lines for a snapshot diff above the backtrace and the summary.
+                tail(&run, 150)
             ));
         }
     }
