@@ -140,7 +140,7 @@ async fn connection(mut stream: TcpStream, id: u64, server: Arc<Server>) {
             Err(Failure::Http(e)) => {
                 let (status, _) = e.status();
                 log(format!("error {status} {e}"));
-                let _ = write_error(&mut stream, &e).await;
+                let _ = write_error(&mut stream, &e, server.config.read_timeout).await;
                 return;
             }
             Err(Failure::Io(e)) => {
@@ -181,7 +181,7 @@ async fn connection(mut stream: TcpStream, id: u64, server: Arc<Server>) {
             }
             Err(e) => {
                 log(format!("error {} {e}", e.status().0));
-                let _ = write_error(&mut stream, &e).await;
+                let _ = write_error(&mut stream, &e, server.config.read_timeout).await;
                 return;
             }
         }
@@ -271,12 +271,40 @@ async fn read_more(
 }
 // ANCHOR_END: read_request
 
-async fn write_error(stream: &mut TcpStream, e: &HttpError) -> std::io::Result<()> {
+/// The longest a connection is kept open after an error answer, and the most it may send
+/// meanwhile, while [`write_error`] waits for the client to finish.
+const LINGER_TIME: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Answer with an error and close, in two steps (RFC 9112, section 9.6, "Tear-down").
+///
+/// The surprise: closing a socket whose receive queue still holds unread bytes makes Linux
+/// send RST instead of FIN, and an RST may reach the client before it has read our answer
+/// (its `shutdown` then fails with ENOTCONN, or its read with ECONNRESET). An error often
+/// comes with unread input: a head over 8 KiB is refused after its first 8 KiB. So: send the
+/// answer, half-close (FIN), then read and drop what the client still sends until its own
+/// end of file, for at most `min(read_timeout, LINGER_TIME)` and `LINGER_BYTES`, and only
+/// then close.
+async fn write_error(
+    stream: &mut TcpStream,
+    e: &HttpError,
+    read_timeout: Duration,
+) -> std::io::Result<()> {
     let (status, reason) = e.status();
     stream
         .write_all(&http::response(status, reason, &e.to_string(), false))
         .await?;
-    stream.shutdown().await
+    stream.shutdown().await?;
+    let deadline = Instant::now() + read_timeout.min(LINGER_TIME);
+    let mut scratch = [0u8; 4096];
+    let mut dropped = 0;
+    while dropped < LINGER_BYTES {
+        match tokio::time::timeout_at(deadline, stream.read(&mut scratch)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break, // end of file, an error, or time
+            Ok(Ok(n)) => dropped += n,
+        }
+    }
+    Ok(())
 }
 
 // ANCHOR: compute

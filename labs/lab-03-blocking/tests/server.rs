@@ -242,6 +242,41 @@ fn a_stalled_client_holds_only_its_own_connection() {
     );
 }
 
+/// A head of 32 KiB is refused after its first 8 KiB, with 24 KiB still unread in the
+/// server's socket. Closed at once, that socket would send RST after its answer; the
+/// server's two-step close (answer, FIN, drain the rest until the client's FIN, close) keeps
+/// the connection orderly. The client here reads the answer and the server's end of file
+/// *before* it half-closes, the moment a reset would already have arrived: its `shutdown`
+/// must still succeed (after an RST it fails with ENOTCONN).
+#[test]
+fn an_error_answer_with_unread_input_behind_it_ends_with_a_clean_close() {
+    use std::io::Read;
+    let server = Running::rust("blocking", &[]);
+    let head = format!(
+        "GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(4 * lab_03::MAX_HEAD)
+    );
+    for attempt in 0..50 {
+        let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+        stream
+            .set_read_timeout(Some(labkit::DEFAULT_TIMEOUT))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        stream
+            .read_to_end(&mut answer)
+            .unwrap_or_else(|e| panic!("attempt {attempt}: reading the answer: {e}"));
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 431 "),
+            "attempt {attempt}: {answer}"
+        );
+        stream
+            .shutdown(std::net::Shutdown::Write)
+            .unwrap_or_else(|e| panic!("attempt {attempt}: the server reset the connection: {e}"));
+    }
+}
+
 #[test]
 fn a_stalled_client_gets_408_after_the_read_timeout_and_an_idle_one_is_closed() {
     let mut server = Running::rust("blocking", &["--read-timeout-ms", "200"]);
