@@ -209,8 +209,9 @@ enum Failure {
 /// Read until `buf` holds a complete head, then read and drop its body. `Ok(None)`: the
 /// client closed (or stayed quiet) between requests. The whole request must arrive within
 /// `read_timeout` of the moment we start waiting for it, so a client that sends one byte at
-/// a time cannot hold the connection for longer; one that stops midway gets `Timeout`. It
-/// holds its own connection only, nothing else.
+/// a time cannot hold the connection for longer (after an error answer, [`write_error`] may
+/// keep it up to one more second); one that stops midway gets `Timeout`. It holds its own
+/// connection only, nothing else.
 async fn read_request(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
@@ -279,12 +280,14 @@ const LINGER_BYTES: usize = 64 * 1024;
 /// Answer with an error and close, in two steps (RFC 9112, section 9.6, "Tear-down").
 ///
 /// The surprise: closing a socket whose receive queue still holds unread bytes makes Linux
-/// send RST instead of FIN, and an RST may reach the client before it has read our answer
-/// (its `shutdown` then fails with ENOTCONN, or its read with ECONNRESET). An error often
-/// comes with unread input: a head over 8 KiB is refused after its first 8 KiB. So: send the
-/// answer, half-close (FIN), then read and drop what the client still sends until its own
-/// end of file, for at most `min(read_timeout, LINGER_TIME)` and `LINGER_BYTES`, and only
-/// then close.
+/// abort the connection with a reset (RST; RFC 1122, 4.2.2.13), here right after our FIN.
+/// On Linux the client can still read an answer that has arrived, but one still on its way
+/// (a lost packet is never sent again: our socket is gone) or held by a system that drops
+/// received data on a reset is lost; a Linux client that writes or half-closes after the
+/// reset gets EPIPE or ENOTCONN. An error often comes with unread input: a head over 8 KiB
+/// is refused once about 8 KiB of it has been read. So: send the answer, half-close (FIN),
+/// then read and drop what the client still sends until its own end of file, for at most
+/// `min(read_timeout, LINGER_TIME)` and `LINGER_BYTES`; after that we close anyway.
 async fn write_error(
     stream: &mut TcpStream,
     e: &HttpError,
