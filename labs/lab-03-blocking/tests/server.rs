@@ -246,8 +246,8 @@ fn a_stalled_client_holds_only_its_own_connection() {
 /// unread in the server's socket. Closed at once, that socket would send RST after its
 /// answer; the server's two-step close (answer, FIN, drain the rest until the client's FIN,
 /// close) keeps the connection orderly. The client here reads the answer and the server's
-/// end of file, pauses, and only then half-closes: its `shutdown` must succeed (after an
-/// RST it fails with ENOTCONN).
+/// end of file, waits up to 20 ms for a reset, and only then half-closes: its `shutdown`
+/// must succeed (after an RST it fails with ENOTCONN).
 #[test]
 fn an_error_answer_with_unread_input_behind_it_ends_with_a_clean_close() {
     use std::io::Read;
@@ -271,10 +271,13 @@ fn an_error_answer_with_unread_input_behind_it_ends_with_a_clean_close() {
             answer.starts_with("HTTP/1.1 431 "),
             "attempt {attempt}: {answer}"
         );
-        // Not for ordering: the fixed server waits for our FIN however long we take. The
-        // pause gives a server that closes at once time to have its RST arrive, so that the
-        // test catches it on every attempt instead of now and then.
-        thread::sleep(Duration::from_millis(20));
+        // Give a server that closes at once the time for its RST to arrive: poll with no
+        // events still reports POLLERR and POLLHUP, which a reset sets, so this returns as
+        // soon as one comes, or after 20 ms. The fixed server sends none: it waits for our
+        // FIN however long we take.
+        let fd = std::os::fd::AsFd::as_fd(&stream);
+        let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::empty())];
+        nix::poll::poll(&mut fds, 20u16).unwrap();
         stream
             .shutdown(std::net::Shutdown::Write)
             .unwrap_or_else(|e| panic!("attempt {attempt}: the server reset the connection: {e}"));
