@@ -53,8 +53,12 @@ impl Observed {
     /// Names for the pids: the master, its workers by pid order, and the test (the
     /// master's parent).
     fn redactor(&self) -> Redactor {
-        Redactor::new()
-            .id(self.master, "MASTER")
+        self.names(Redactor::new())
+    }
+
+    /// `base` with the names of [`Observed::redactor`] added after its own rules.
+    fn names(&self, base: Redactor) -> Redactor {
+        base.id(self.master, "MASTER")
             .id(self.workers[0], "WORKER-1")
             .id(self.workers[1], "WORKER-2")
             .id(std::process::id(), "TEST")
@@ -80,13 +84,8 @@ impl Observed {
             vec![session; rows],
             "one session, the test's:\n{text}"
         );
-        Redactor::new()
-            .pattern(regex, "${1}[SID]")
-            .id(self.master, "MASTER")
-            .id(self.workers[0], "WORKER-1")
-            .id(self.workers[1], "WORKER-2")
-            .id(std::process::id(), "TEST")
-            .id(self.cluster.addr.port(), "PORT")
+        // The position first: a pid name applied before it could take the column's value.
+        self.names(Redactor::new().pattern(regex, "${1}[SID]"))
     }
 
     /// `$PID` in a command template, for the three processes.
