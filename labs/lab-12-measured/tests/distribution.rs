@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::fs::Permissions;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use lab_12::distribution::{self, KillOutcome, Load, Options, Request, Site, nginx};
 use labkit::{DEFAULT_TIMEOUT, eventually};
@@ -53,6 +54,35 @@ fn wait_for_requests(load: &Load, from: u64, count: u64) -> u64 {
         }
     })
     .unwrap()
+}
+
+/// A run in which the site's third host is killed while four clients load it.
+struct KilledUnderLoad {
+    requests: Vec<Request>,
+    /// Just before the kill, and just after it returned (time since the load started).
+    began: Duration,
+    over: Duration,
+    /// The dead host's workers.
+    dead: Vec<u32>,
+}
+
+/// 300 requests, kill host 2 (its master and workers), 300 more, then stop the load. At
+/// most one request per connection was sent before `over` and ends after it.
+fn kill_a_host_under_load(site: &mut Site) -> KilledUnderLoad {
+    let load = Load::start(site.addr(), 4);
+    wait_for_requests(&load, 0, 300);
+    let began = load.now();
+    let dead = site.hosts()[2].workers().to_vec();
+    site.kill_host(2);
+    let over = load.now();
+    let mark = load.completed();
+    wait_for_requests(&load, mark, 300);
+    KilledUnderLoad {
+        requests: load.finish(),
+        began,
+        over,
+        dead,
+    }
 }
 
 /// What a site leaves on the machine: its namespaces (`ip netns list`), its cables (a
@@ -119,16 +149,12 @@ fn nginx_spreads_over_every_host_and_routes_around_a_dead_one() {
         }
     }
 
-    let load = Load::start(site.addr(), 4);
-    wait_for_requests(&load, 0, 300);
-    let began = load.now();
-    let dead = site.hosts()[2].workers().to_vec();
-    site.kill_host(2);
-    let over = load.now();
-    // At most one request per connection was sent before `over` and ends after it.
-    let mark = load.completed();
-    wait_for_requests(&load, mark, 300);
-    let requests = load.finish();
+    let KilledUnderLoad {
+        requests,
+        began,
+        over,
+        dead,
+    } = kill_a_host_under_load(&mut site);
 
     // Before the kill, round robin over three hosts: each one answered.
     let before: Vec<Request> = requests.iter().filter(|r| r.end < began).copied().collect();
@@ -280,15 +306,12 @@ fn without_retries_the_dead_host_costs_a_failed_request() {
         return;
     }
     let mut site = Site::start(&options(3, false)).unwrap();
-    let load = Load::start(site.addr(), 4);
-    wait_for_requests(&load, 0, 300);
-    let began = load.now();
-    let dead = site.hosts()[2].workers().to_vec();
-    site.kill_host(2);
-    let over = load.now();
-    let mark = load.completed();
-    wait_for_requests(&load, mark, 300);
-    let requests = load.finish();
+    let KilledUnderLoad {
+        requests,
+        began,
+        over,
+        dead,
+    } = kill_a_host_under_load(&mut site);
     // Round robin sends one request in three to the dead host: the first one that gets
     // there (in flight at the kill, or the first one after) fails, and nginx passes the
     // failure on to the client instead of trying another host.
